@@ -51,7 +51,7 @@ class _Version:
 class Tensor:
     """A multi-dimensional array with autograd, on a device."""
 
-    __slots__ = ('_data', '_dtype', '_device', '_requires_grad', '_grad', '_grad_fn', '_output_nr', '_version',
+    __slots__ = ('_data', '_dtype', '_device', '_requires_grad', '_grad', '_grad_fn', '_output_nr', '_vc',
                  '_base', '_view_version', '_grad_acc', '_hooks', '_post_acc_hooks', '_retains_grad',
                  '__weakref__', '__dict__')
 
@@ -77,7 +77,7 @@ class Tensor:
         t._grad = None
         t._grad_fn = None
         t._output_nr = 0
-        t._version = _Version()
+        t._vc = _Version()
         t._base = None
         t._view_version = 0
         t._grad_acc = None
@@ -233,7 +233,7 @@ class Tensor:
 
     @property
     def grad_fn(self):
-        if self._base is not None and self._view_version != self._version.v and self._base._requires_grad:
+        if self._base is not None and self._view_version != self._vc.v and self._base._requires_grad:
             from ember.ops._dispatch import _refresh_view
             _refresh_view(self)
         return self._grad_fn
@@ -271,8 +271,9 @@ class Tensor:
         return self._output_nr
 
     @property
-    def _version_value(self):
-        return self._version.v
+    def _version(self):
+        """How many times this tensor's storage was modified in place (shared with its views)."""
+        return self._vc.v
 
     @property
     def retains_grad(self):
@@ -318,9 +319,9 @@ class Tensor:
     def detach(self):
         """A new tensor sharing storage with this one, outside the graph."""
         t = Tensor._make(self._data, self._device)
-        t._version = self._version
+        t._vc = self._vc
         t._base = self._base if self._base is not None else self
-        t._view_version = self._version.v
+        t._view_version = self._vc.v
         return t
 
     def detach_(self):

@@ -85,7 +85,7 @@ def _accumulate(node, grad, create_graph):
         g = var.grad._data
         if g.shape == grad.shape:
             g += grad
-            var.grad._version.v += 1
+            var.grad._vc.v += 1
         else:
             var.grad = _wrap(g + grad)
     if var._post_acc_hooks:

@@ -21,7 +21,7 @@ class FunctionCtx:
                 raise TypeError("save_for_backward can only save variables, but argument "
                                 f"{tensors.index(t)} is of type {type(t).__name__}")
         self._saved = tensors
-        self._saved_versions = tuple(t._version.v if t is not None else None for t in tensors)
+        self._saved_versions = tuple(t._vc.v if t is not None else None for t in tensors)
 
     def save_for_forward(self, *tensors):
         self._saved_forward = tensors
@@ -32,7 +32,7 @@ class FunctionCtx:
             raise RuntimeError(FREED_MESSAGE)
         saved = getattr(self, '_saved', ())
         for t, v in zip(saved, self._saved_versions if saved else ()):
-            if t is not None and t._version.v != v:
+            if t is not None and t._vc.v != v:
                 from ember.ops._dispatch import _modified_error
                 raise _modified_error(t, v)
         return saved
@@ -169,7 +169,7 @@ class Function(metaclass=_FunctionMeta):
                 stand_in._requires_grad = True
                 stand_in._grad_fn = ctx
                 stand_in._output_nr = i
-                out._version.v += 0
+                out._vc.v += 0
                 rebase_history(out, stand_in)
             else:
                 out._requires_grad = True

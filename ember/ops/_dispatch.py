@@ -55,7 +55,7 @@ class OpNode(Node):
         inputs = output = None
         if op.save_inputs:
             for t, v in zip(self.saved, self.versions):
-                if v is not None and t._version.v != v:
+                if v is not None and t._vc.v != v:
                     raise _modified_error(t, v)
             inputs = self.saved if create_graph else tuple(
                 t._data if isinstance(t, Tensor) else t for t in self.saved)
@@ -71,7 +71,7 @@ class OpNode(Node):
                 outs = []
                 for i, a in enumerate(arrays):
                     t = Tensor._make(a, self.device)
-                    t._version = self.out_version
+                    t._vc = self.out_version
                     if a.dtype.kind in 'fc':
                         t._requires_grad = True
                         t._grad_fn = self
@@ -138,7 +138,7 @@ def _modified_error(t, expected):
         where = f", which is output {t._output_nr} of {t._grad_fn.name()},"
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
-        f"[{name} [{shape}]]{where} is at version {t._version.v}; expected version {expected} instead. "
+        f"[{name} [{shape}]]{where} is at version {t._vc.v}; expected version {expected} instead. "
         "Hint: enable anomaly detection to find the operation that failed to compute its gradient, with "
         "torch.autograd.set_detect_anomaly(True).")
 
@@ -265,8 +265,8 @@ def apply(op, args, params=_EMPTY):
         root = base._base if base._base is not None else base
         for o in outs:
             o._base = root
-            o._version = base._version
-            o._view_version = base._version.v
+            o._vc = base._vc
+            o._view_version = base._vc.v
     if record:
         _record(op, args, params, outs, xp, device)
     return outs if op.multi_output else outs[0]
@@ -278,7 +278,7 @@ def _record(op, args, params, outs, xp, device):
     for a in args:
         if isinstance(a, Tensor):
             if a._requires_grad:
-                if a._base is not None and a._view_version != a._version.v:
+                if a._base is not None and a._view_version != a._vc.v:
                     _refresh_view(a)
                 edges.append(edge_of(a))
             else:
@@ -297,11 +297,11 @@ def _record(op, args, params, outs, xp, device):
     node.out_arrays = None
     if op.save_inputs:
         node.saved = args
-        node.versions = tuple(a._version.v if isinstance(a, Tensor) else None for a in args)
+        node.versions = tuple(a._vc.v if isinstance(a, Tensor) else None for a in args)
     if op.save_output:
         node.out_arrays = tuple(o._data for o in outs)
-        node.out_version = outs[0]._version
-        node.out_versions = outs[0]._version.v
+        node.out_version = outs[0]._vc
+        node.out_versions = outs[0]._vc.v
     for i, o in enumerate(outs):
         if i in op.nondiff_outputs or o._data.dtype.kind not in 'fc':
             continue
@@ -327,7 +327,7 @@ def view_geometry(t):
 def _refresh_view(view):
     """Rebuilds a view's grad_fn from its base after the base was modified in place."""
     base = view._base
-    view._view_version = view._version.v
+    view._view_version = view._vc.v
     if not base._requires_grad:
         return
     from ember.ops.shape import as_strided_from_base
@@ -368,7 +368,7 @@ def _write(t, value):
                 "unsupported operation: more than one element of the written-to tensor refers to a single "
                 "memory location. Please clone() the tensor before performing the operation.") from None
         raise
-    t._version.v += 1
+    t._vc.v += 1
 
 
 def apply_inplace(op, self, args, params=_EMPTY):
@@ -407,7 +407,7 @@ def _snapshot(t, copy):
     """A stand-in for ``t`` as it is before an in-place write (same graph position)."""
     s = Tensor._make(t._data.copy() if copy else t._data, t._device)
     s._requires_grad = t._requires_grad
-    if t._base is not None and t._view_version != t._version.v and t._requires_grad:
+    if t._base is not None and t._view_version != t._vc.v and t._requires_grad:
         _refresh_view(t)
     s._grad_fn = t._grad_fn
     s._output_nr = t._output_nr
@@ -454,7 +454,7 @@ def write_out(result, out):
         if out._base is not None:
             raise RuntimeError("cannot resize a view passed as out=")
         out._data = result._data.astype(out._dtype.np, copy=True)
-        out._version.v += 1
+        out._vc.v += 1
     return out
 
 

@@ -80,7 +80,7 @@ def view_as_dtype(input, dtype):
         raise RuntimeError("view(dtype) with a different element size is not supported")
     out = Tensor._make(input._data.view(dtype.np), input._device)
     out._base = input._base if input._base is not None else input
-    out._version = input._version
+    out._vc = input._vc
     return out
 
 
@@ -473,7 +473,7 @@ def copy_slices(base, view, result):
     view._grad_fn = fresh._grad_fn
     view._output_nr = 0
     view._requires_grad = True
-    view._view_version = view._version.v
+    view._view_version = view._vc.v
 
 
 # ----------------------------------------------------------------------------- contiguous / clone

@@ -1,0 +1,58 @@
+"""Side-by-side timing of ember and PyTorch (and hand-written NumPy) on the same workloads.
+
+Each workload is a function ``setup(lib) -> callable``; the runner warms each
+side up, then alternates the sides in rounds and reports the median time of
+each and the ratio ember/torch (and ember/numpy where a NumPy version exists).
+Machines are noisy: only ratios measured in the same run mean anything.
+"""
+import statistics
+import time
+
+
+def _time_once(fn, number):
+    start = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - start) / number
+
+
+def _calibrate(fn, target=0.05):
+    number = 1
+    while True:
+        t = _time_once(fn, number)
+        if t * number >= target or number >= 1 << 16:
+            return number
+        number *= 2
+
+
+def compare(sides, rounds=7, warmup=2):
+    """Times each ``name -> callable`` in alternating rounds; returns ``name -> median seconds``."""
+    for fn in sides.values():
+        for _ in range(warmup):
+            fn()
+    numbers = {name: _calibrate(fn) for name, fn in sides.items()}
+    samples = {name: [] for name in sides}
+    for _ in range(rounds):
+        for name, fn in sides.items():
+            samples[name].append(_time_once(fn, numbers[name]))
+    return {name: statistics.median(v) for name, v in samples.items()}
+
+
+def fmt_time(seconds):
+    if seconds < 1e-3:
+        return f'{seconds * 1e6:8.1f} us'
+    if seconds < 1:
+        return f'{seconds * 1e3:8.2f} ms'
+    return f'{seconds:8.2f} s '
+
+
+def print_table(rows):
+    """rows: list of (workload, {'ember': t, 'torch': t, 'numpy': t or None})."""
+    head = f"| {'workload':<44} | {'ember':>11} | {'torch':>11} | {'numpy':>11} | {'ember/torch':>11} | {'ember/numpy':>11} |"
+    print(head)
+    print('|' + '|'.join('-' * (len(c)) for c in head.split('|')[1:-1]) + '|')
+    for name, t in rows:
+        e, tt, n = t.get('ember'), t.get('torch'), t.get('numpy')
+        print(f"| {name:<44} | {fmt_time(e) if e else '-':>11} | {fmt_time(tt) if tt else '-':>11} | "
+              f"{fmt_time(n) if n else '-':>11} | {(f'{e / tt:.2f}x' if e and tt else '-'):>11} | "
+              f"{(f'{e / n:.2f}x' if e and n else '-'):>11} |")
