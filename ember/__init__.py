@@ -65,3 +65,15 @@ def result_type(tensor1, tensor2):
 
 
 __version__ = '0.1.0'
+
+from ember import nn  # noqa: E402,F401
+from ember import utils  # noqa: E402,F401
+import ember.utils.data  # noqa: E402,F401
+
+from ember import linalg  # noqa: E402,F401
+
+from ember import random  # noqa: E402,F401
+from ember.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,  # noqa: E402,F401
+                          seed, set_rng_state)
+from ember._printing import get_printoptions, set_printoptions  # noqa: E402,F401
+from ember import optim  # noqa: E402,F401

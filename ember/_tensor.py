@@ -170,14 +170,18 @@ class Tensor:
 
     def storage_offset(self):
         """Offset of the first element in the underlying storage, in elements."""
-        if self._base is None:
-            return 0
+        base = self._base if self._base is not None else self
+        offset = base.__dict__.get('_storage_offset', 0) if base.__dict__ else 0
+        if base is self:
+            return offset
         b = _backend.get(self._device)
-        return (b.data_ptr(self._data) - b.data_ptr(self._base._data)) // self._data.itemsize
+        return offset + (b.data_ptr(self._data) - b.data_ptr(base._data)) // self._data.itemsize
 
     def is_contiguous(self, memory_format=None):
         """True if the elements are laid out row-major without gaps."""
         arr = self._data
+        if arr.size == 0:
+            return True     # like torch: an empty tensor is contiguous whatever its strides
         expected = 1
         for n, s in zip(reversed(arr.shape), reversed(self.stride())):
             if n != 1 and s != expected:
@@ -228,6 +232,8 @@ class Tensor:
 
     def requires_grad_(self, requires_grad=True):
         """Sets ``requires_grad`` in place and returns self."""
+        if requires_grad and self._dtype.category < _dtype.FLOAT:
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
 
@@ -244,7 +250,7 @@ class Tensor:
 
     @property
     def grad(self):
-        if self._grad_fn is not None and not self._retains_grad and self._requires_grad:
+        if self._grad is None and self._grad_fn is not None and not self._retains_grad and self._requires_grad:
             import warnings
             warnings.warn("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
                           "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
@@ -259,9 +265,17 @@ class Tensor:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
                                 f"{type(value).__name__}")
             if value._data.shape != self._data.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor "
+                                   f"of size '{list(self._data.shape)}'. Please ensure that the gradient and the "
+                                   "tensor are the same size")
             if value._dtype is not self._dtype:
-                raise RuntimeError("assigned grad has data of a different type")
+                from ember.ops._registry import SCALAR_NAMES
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_CPP_TYPE_NAMES[value._dtype.name]}' to a tensor "
+                    f"with grad_dtype '{SCALAR_NAMES[self._dtype.name]}'. The gradient must match the tensor's "
+                    "grad_dtype (defaults to the tensor's dtype). You can set the tensor's grad_dtype attribute with "
+                    "a specific dtype, or None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes "
+                    "of a tensor and its gradient may break downstream systems that assume they match.")
             if value._device != self._device:
                 raise RuntimeError("assigned grad has data located on a different device")
         self._grad = value
@@ -317,11 +331,14 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
-        """A new tensor sharing storage with this one, outside the graph."""
+        """A new tensor sharing storage (and version counter) with this one, outside the graph."""
         t = Tensor._make(self._data, self._device)
         t._vc = self._vc
-        t._base = self._base if self._base is not None else self
-        t._view_version = self._vc.v
+        # NOTE: not a view for autograd (``_base`` is None, as in torch), so in-place ops on it never
+        # rewrite this tensor's history; only its position in the shared storage is remembered.
+        offset = self.storage_offset()
+        if offset:
+            t.__dict__['_storage_offset'] = offset
         return t
 
     def detach_(self):
@@ -397,14 +414,19 @@ class Tensor:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
+    def _scalar(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar())
 
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar())
 
     def __complex__(self):
-        return complex(self.item())
+        return complex(self._scalar())
 
     def __hash__(self):
         return id(self)
@@ -416,7 +438,7 @@ class Tensor:
 
     def __repr__(self, *, tensor_contents=None):
         from ember._printing import tensor_repr
-        return tensor_repr(self)
+        return tensor_repr(self, tensor_contents)
 
     def __reduce_ex__(self, protocol):
         from ember._tensor_pickle import reduce_tensor
@@ -714,6 +736,13 @@ class Tensor:
     @property
     def imag(self):
         return _ember.imag(self)
+
+
+# C++ element type names, as torch's messages print them
+_CPP_TYPE_NAMES = {'bool': 'bool', 'uint8': 'unsigned char', 'int8': 'signed char', 'int16': 'short int',
+                   'int32': 'int', 'int64': 'long int', 'float16': 'c10::Half', 'bfloat16': 'c10::BFloat16',
+                   'float32': 'float', 'float64': 'double', 'complex64': 'c10::complex<float>',
+                   'complex128': 'c10::complex<double>'}
 
 
 def _wrap_dim(dim, ndim, name='dim'):

@@ -7,6 +7,7 @@ gradients, and adds the results into the ``.grad`` of the leaves.  Rules run
 on raw arrays, or on Tensors when ``create_graph=True`` so that the gradient
 is itself differentiable (higher-order gradients).
 """
+from ember import backend as _backend
 from ember.autograd import anomaly_mode, grad_mode, graph
 from ember.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly
 from ember.autograd.engine import run_backward
@@ -21,11 +22,12 @@ def _tensor():
 
 
 def _as_tuple(x):
+    """None, one tensor, or any iterable of tensors (a list, ``model.parameters()``) as a tuple."""
     if x is None:
         return None
-    if isinstance(x, (list, tuple)):
-        return tuple(x)
-    return (x,)
+    if isinstance(x, _tensor()) or not hasattr(x, '__iter__'):
+        return (x,)
+    return tuple(x)
 
 
 def _root_grads(outputs, grad_outputs, create_graph, op):
@@ -36,9 +38,12 @@ def _root_grads(outputs, grad_outputs, create_graph, op):
         if g is None:
             if out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if out._dtype.category < 2:
+            if out._dtype.category > 2:
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs but got "
                                    f"{out._dtype}")
+            if not create_graph:
+                grads.append(_backend.of_array(out._data).xp.ones_like(out._data))
+                continue
             g = ember.ones_like(out)
         elif not isinstance(g, _tensor()):
             g = ember.tensor(g, dtype=out._dtype)
@@ -53,12 +58,19 @@ def _root_grads(outputs, grad_outputs, create_graph, op):
     return grads
 
 
+def _edge(t):
+    """``edge_of(t)``, after refreshing the grad_fn of a view whose base was modified in place."""
+    if t._base is not None:
+        t.grad_fn
+    return edge_of(t)
+
+
 def _roots(outputs, op):
     roots = []
     for i, out in enumerate(outputs):
         if not out._requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
-        roots.append(edge_of(out))
+        roots.append(_edge(out))
     return roots
 
 
@@ -76,7 +88,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         inputs = _as_tuple(inputs)
         if len(inputs) == 0:
             raise RuntimeError("'inputs' argument to backward() cannot be empty.")
-        targets = [edge_of(t) for t in inputs]
+        targets = [_edge(t) for t in inputs]
         captured = run_backward(roots, grads, retain_graph, create_graph, targets=targets, accumulate=False)
         Tensor = _tensor()
         for t, g in zip(inputs, captured):
@@ -96,7 +108,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Returns the gradients of ``outputs`` with respect to ``inputs`` (without touching ``.grad``)."""
     outputs = _as_tuple(outputs)
-    single = not isinstance(inputs, (list, tuple))
     inputs = _as_tuple(inputs)
     grad_outputs = _as_tuple(grad_outputs)
     if allow_unused is None:
@@ -111,7 +122,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                            f"{len(outputs)} outputs")
     roots = _roots(outputs, 'grad')
     grads = _root_grads(outputs, grad_outputs, create_graph, 'grad')
-    targets = [edge_of(t) for t in inputs]
+    targets = [_edge(t) for t in inputs]
     captured = run_backward(roots, grads, retain_graph, create_graph, targets=targets, accumulate=False)
     Tensor = _tensor()
     result = []
@@ -122,19 +133,34 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 result.append(ember.zeros_like(t))
                 continue
             if not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
-                                   "Set allow_unused=True if this is the desired behavior.")
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the "
+                                   "graph. Set allow_unused=True if this is the desired behavior.")
             result.append(None)
             continue
         result.append(g if create_graph else Tensor._wrap(g))
     return tuple(result)
 
 
+class _VariableMeta(type):
+    def __instancecheck__(cls, other):
+        return isinstance(other, _tensor())
+
+
+class Variable(metaclass=_VariableMeta):
+    """Legacy wrapper kept for old scripts: ``Variable(t, requires_grad=...)`` returns a tensor."""
+
+    def __new__(cls, data, requires_grad=False, volatile=False):
+        t = data.detach()
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
+
+
 from ember.autograd.function import Function, FunctionCtx, once_differentiable  # noqa: E402
 from ember.autograd.gradcheck import gradcheck, gradgradcheck  # noqa: E402
 from ember.autograd import functional  # noqa: E402,F401
 
-__all__ = ['backward', 'grad', 'Function', 'FunctionCtx', 'once_differentiable', 'gradcheck', 'gradgradcheck',
+__all__ = ['backward', 'grad', 'Variable', 'Function', 'FunctionCtx', 'once_differentiable', 'gradcheck', 'gradgradcheck',
            'no_grad', 'enable_grad', 'set_grad_enabled', 'inference_mode', 'is_grad_enabled',
            'is_inference_mode_enabled', 'detect_anomaly', 'set_detect_anomaly', 'graph', 'anomaly_mode',
            'grad_mode']

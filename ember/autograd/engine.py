@@ -71,23 +71,30 @@ def _run_hooks(hooks, grad, create_graph):
     return grad
 
 
+CREATE_GRAPH_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the parameter and its gradient "
+    "which can cause a memory leak. We recommend using autograd.grad when creating the graph to avoid this. If you "
+    "have to use this function, make sure to reset the .grad fields of your parameters to None after use to break "
+    "the cycle and avoid the leak.")
+
+
 def _accumulate(node, grad, create_graph):
     var = node.variable
     if var._hooks:
         grad = _run_hooks(var._hooks, grad, create_graph)
     if create_graph:
-        var.grad = grad if var.grad is None else var.grad + grad
-    elif var.grad is None:
-        var.grad = _wrap(grad.copy())
-    elif var.grad.requires_grad:
-        var.grad = var.grad + _wrap(grad)
+        warnings.warn(CREATE_GRAPH_WARNING, UserWarning, stacklevel=4)
+        var._grad = grad if var._grad is None else var._grad + grad
+    elif var._grad is None:
+        var._grad = _wrap(grad.copy())
     else:
-        g = var.grad._data
-        if g.shape == grad.shape:
+        # NOTE: like torch, an existing .grad is updated in place (also one made by create_graph=True).
+        g = var._grad._data
+        if g.shape == grad.shape and getattr(g.flags, 'writeable', True):
             g += grad
-            var.grad._vc.v += 1
+            var._grad._vc.v += 1
         else:
-            var.grad = _wrap(g + grad)
+            var._grad = _wrap(g + grad)
     if var._post_acc_hooks:
         for hook in var._post_acc_hooks:
             hook(var)
@@ -109,7 +116,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, ac
     # pass 1: dependency counts over the reachable graph
     deps = {}
     order = []
-    stack = [n for n, _ in roots]
+    stack = list(dict.fromkeys(n for n, _ in roots))  # one node may be several roots (multi-output ops)
     seen = set(stack)
     while stack:
         node = stack.pop()
@@ -163,23 +170,31 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, ac
                     captured[i] = grads[nr]
             if isinstance(node, AccumulateGrad):
                 if accumulate and grads[0] is not None:
+                    if node._pre_hooks:
+                        grads = _run_node_pre_hooks(node, grads, create_graph)
                     _accumulate(node, grads[0], create_graph)
+                    if node._hooks:
+                        for hook in node._hooks:
+                            hook((), (_maybe_wrap(grads[0], create_graph),))
                 continue
             if runs is not None and node not in runs:
                 continue
             if node._pre_hooks:
-                for hook in node._pre_hooks:
-                    new = hook(tuple(_maybe_wrap(g, create_graph) for g in grads))
-                    if new is not None:
-                        grads = [_maybe_unwrap(g, create_graph) for g in new]
-            present = next((g for g in grads if g is not None), None)
+                grads = _run_node_pre_hooks(node, grads, create_graph)
+            present = grads[0] if len(grads) == 1 else next((g for g in grads if g is not None), None)
             if present is None:
                 in_grads = (None,) * len(node.next_functions)
             else:
-                for i, g in enumerate(grads):
-                    if g is None:
-                        grads[i] = _zeros_for(node.output_meta[i], present, create_graph)
-                in_grads = node.apply(grads, create_graph)
+                if node.materialize_grads:
+                    for i, g in enumerate(grads):
+                        if g is None and node.output_meta[i][1] is not None:
+                            grads[i] = _zeros_for(node.output_meta[i], present, create_graph)
+                try:
+                    in_grads = node.apply(grads, create_graph)
+                except Exception:
+                    if anomaly_mode._enabled and node.trace:
+                        _warn_trace(node)
+                    raise
             if node._hooks:
                 for hook in node._hooks:
                     new = hook(tuple(_maybe_wrap(g, create_graph) for g in in_grads),
@@ -190,8 +205,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, ac
                 for i, g in enumerate(in_grads):
                     if g is not None and _has_nan(g, create_graph):
                         if node.trace:
-                            warnings.warn(f"Error detected in {node.name()}. Traceback of forward call that "
-                                          f"caused the error:\n{node.trace}", stacklevel=2)
+                            _warn_trace(node)
                         raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
             if not retain_graph:
                 node.release()
@@ -209,6 +223,20 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, ac
                 if remaining == 0:
                     heapq.heappush(heap, (-nxt.seq, id(nxt), nxt))
     return captured
+
+
+def _run_node_pre_hooks(node, grads, create_graph):
+    for hook in node._pre_hooks:
+        new = hook(tuple(_maybe_wrap(g, create_graph) for g in grads))
+        if new is not None:
+            grads = [_maybe_unwrap(g, create_graph) for g in new]
+    return grads
+
+
+def _warn_trace(node):
+    """Anomaly mode: shows where the failing node was made in forward."""
+    warnings.warn(f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
+                  f"{node.trace}", stacklevel=3)
 
 
 def _nodes_to_run(order, target_slots):

@@ -33,8 +33,13 @@ class FunctionCtx:
         saved = getattr(self, '_saved', ())
         for t, v in zip(saved, self._saved_versions if saved else ()):
             if t is not None and t._vc.v != v:
-                from ember.ops._dispatch import _modified_error
-                raise _modified_error(t, v)
+                from ember.ops._dispatch import _modified_error, _short
+                nr = getattr(self, '_output_ids', {}).get(id(t))
+                if nr is None:
+                    raise _modified_error(t, v)
+                # a saved output is named after this node, as torch does
+                raise _modified_error(None, v, t._data.shape, t._dtype, t._device, t._vc.v,
+                                      f", which is output {nr} of {_short(self.name())},")
         return saved
 
     def mark_dirty(self, *tensors):
@@ -105,8 +110,11 @@ class BackwardFunction(FunctionCtx, Node):
 
 
 class _FunctionMeta(type):
+    """Gives each Function subclass its own node class, ``<Name>Backward``, as torch does."""
+
     def __init__(cls, name, bases, attrs):
         super().__init__(name, bases, attrs)
+        cls._backward_cls = type(name + 'Backward', (BackwardFunction,), {'__module__': cls.__module__})
 
 
 class Function(metaclass=_FunctionMeta):
@@ -130,7 +138,7 @@ class Function(metaclass=_FunctionMeta):
     @classmethod
     def apply(cls, *args, **kwargs):
         from ember._tensor import Tensor
-        ctx = BackwardFunction(cls)
+        ctx = cls._backward_cls(cls)
         tensors = [a if isinstance(a, Tensor) else None for a in args]
         record = grad_mode.is_grad_enabled() and any(t is not None and t._requires_grad for t in tensors)
         ctx.needs_input_grad = tuple(t is not None and t._requires_grad for t in tensors)
@@ -158,18 +166,21 @@ class Function(metaclass=_FunctionMeta):
                 meta.append(None)
                 continue
             if any(out is t for t in tensors) and id(out) not in dirty:
-                out = out.detach()  # an input returned unchanged becomes a new alias
+                with grad_mode.no_grad():
+                    out = out.view_as(out)  # an input returned unchanged becomes a view of it, as in torch
             meta.append((out._data.shape, out._dtype))
             if id(out) in non_diff or out._dtype.category < 2:
                 results.append(out)
                 continue
             if id(out) in dirty:
                 from ember.ops._dispatch import rebase_history
+                if out._requires_grad and out._grad_fn is None and out._base is None:
+                    raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
                 stand_in = Tensor._make(out._data, out._device)
                 stand_in._requires_grad = True
                 stand_in._grad_fn = ctx
                 stand_in._output_nr = i
-                out._vc.v += 0
+                out._vc.v += 1
                 rebase_history(out, stand_in)
             else:
                 out._requires_grad = True
@@ -177,6 +188,7 @@ class Function(metaclass=_FunctionMeta):
                 out._output_nr = i
             results.append(out)
         ctx.output_meta = tuple(m if m is not None else ((), None) for m in meta)
+        ctx._output_ids = {id(o): i for i, o in enumerate(results) if isinstance(o, Tensor)}
         return results[0] if single else tuple(results)
 
 

@@ -26,18 +26,7 @@ class _Mode:
         if inspect.isclass(fn):
             raise TypeError(f"{type(self).__name__} can only decorate functions")
         if inspect.isgeneratorfunction(fn):
-            @functools.wraps(fn)
-            def gen_wrapper(*args, **kwargs):
-                gen = fn(*args, **kwargs)
-                with self.clone():
-                    value = next(gen)
-                while True:
-                    try:
-                        with self.clone():
-                            value = gen.send((yield value))
-                    except StopIteration as stop:
-                        return stop.value
-            return gen_wrapper
+            return self._wrap_generator(fn)
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
@@ -45,11 +34,45 @@ class _Mode:
                 return fn(*args, **kwargs)
         return wrapper
 
+    def _wrap_generator(self, fn):
+        """The mode holds while the generator runs, not while its caller runs between items."""
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            gen = fn(*args, **kwargs)
+            try:
+                with self.clone():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with self.clone():
+                            gen.close()
+                        raise
+                    except BaseException as exc:
+                        with self.clone():
+                            response = gen.throw(exc)
+                    else:
+                        with self.clone():
+                            response = gen.send(request)
+            except StopIteration as stop:
+                return stop.value
+        return gen_wrapper
+
     def clone(self):
         return type(self)()
 
 
-class no_grad(_Mode):
+class _NoParamMode(_Mode):
+    """A mode that may also decorate without parentheses: ``@no_grad`` as well as ``@no_grad()``."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamMode):
     """Context manager (and decorator) that disables gradient recording."""
 
     def __init__(self):
@@ -64,7 +87,7 @@ class no_grad(_Mode):
         return False
 
 
-class enable_grad(_Mode):
+class enable_grad(_NoParamMode):
     """Context manager (and decorator) that enables gradient recording."""
 
     def __init__(self):
@@ -105,15 +128,20 @@ class set_grad_enabled(_Mode):
 class inference_mode(_Mode):
     """Like ``no_grad``; tensors made inside are inference tensors (``is_inference()``)."""
 
+    def __new__(cls, mode=True):
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)
+
     def __init__(self, mode=True):
         self.mode = mode
         self.prev = None
 
     def __enter__(self):
         self.prev = (_state['enabled'], _state['inference'])
-        if self.mode:
-            _state['enabled'] = False
-            _state['inference'] = True
+        # inference_mode(False) turns inference off and grad recording back on, as torch's does
+        _state['enabled'] = not self.mode
+        _state['inference'] = bool(self.mode)
 
     def __exit__(self, *exc):
         _state['enabled'], _state['inference'] = self.prev

@@ -43,6 +43,8 @@ class Node:
     __slots__ = ('next_functions', 'seq', 'input_meta', 'output_meta', '_hooks', '_pre_hooks',
                  '_tensor_pre_hooks', '_retained', 'trace', 'metadata', '__weakref__')
 
+    materialize_grads = True  # missing output gradients reach ``apply`` as zeros (Functions may opt out)
+
     def __init__(self, next_functions, input_meta, output_meta):
         self.next_functions = next_functions
         self.input_meta = input_meta

@@ -9,8 +9,9 @@ from ember._tensor import Tensor
 from ember.ops._registry import TABLE, ErrorSample, OpDef, Sample, composite, defop  # noqa: F401
 
 FAMILIES = ['pointwise', 'reduction', 'shape', 'creation']
-_OPTIONAL = ['pointwise_math', 'activation', 'comparison', 'shape_extra', 'indexing', 'linalg', 'sorting',
-             'random', 'nn_kernels']
+_OPTIONAL = ['pointwise_math', 'activation', 'comparison', 'shape_extra', 'shape_views', 'shape_copy', 'padding',
+             'indexing', 'scatter_gather', 'index_ops', 'linalg', 'linalg_einsum', 'linalg_decomp', 'linalg_funcs',
+             'sorting', 'random', 'nn_kernels', 'reduction_stats', 'reduction_cumulative', 'counting']
 
 
 def _load():

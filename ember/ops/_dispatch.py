@@ -40,9 +40,6 @@ class OpNode(Node):
     __slots__ = ('op', 'params', 'saved', 'versions', 'out_arrays', 'out_version', 'out_versions',
                  'released', 'xp', 'device')
 
-    def name(self):
-        return self.op.grad_name
-
     def release(self):
         self.saved = None
         self.out_arrays = None
@@ -50,9 +47,9 @@ class OpNode(Node):
 
     def _unpack(self, create_graph):
         op = self.op
-        if self.released:
-            raise RuntimeError(FREED_MESSAGE)
         inputs = output = None
+        if self.released and (op.save_inputs or op.save_output):
+            raise RuntimeError(FREED_MESSAGE)
         if op.save_inputs:
             for t, v in zip(self.saved, self.versions):
                 if v is not None and t._vc.v != v:
@@ -61,11 +58,10 @@ class OpNode(Node):
                 t._data if isinstance(t, Tensor) else t for t in self.saved)
         if op.save_output:
             if self.out_version.v != self.out_versions:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by an inplace "
-                    f"operation: output 0 of {op.grad_name}, is at version {self.out_version.v}; expected "
-                    f"version {self.out_versions} instead. Hint: the backtrace further above can show the "
-                    "operation that failed to compute its gradient.")
+                arr = self.out_arrays[0]
+                where = f", which is output 0 of {_short(self.name())},"
+                raise _modified_error(None, self.out_versions, arr.shape, _dtype.from_numpy_dtype(arr.dtype),
+                                      self.device, self.out_version.v, where)
             arrays = self.out_arrays
             if create_graph:
                 outs = []
@@ -112,7 +108,7 @@ def _once_differentiable(node, ctx, grads):
     err = None
     if any(e[0] is not None for e in edges):
         err = DelayedError(f"the derivative for '{node.op.name}' is not implemented twice "
-                           f"({node.op.grad_name} is only once differentiable)", edges,
+                           f"({node.name()} is only once differentiable)", edges,
                            tuple((g.shape, g._dtype) for g in grads), ())
     out = []
     for r in result:
@@ -129,22 +125,31 @@ def _once_differentiable(node, ctx, grads):
     return tuple(out)
 
 
-def _modified_error(t, expected):
-    kind = f"{t._device.type}" if t._device.type != 'cpu' else ''
-    name = f"torch.{kind + '.' if kind else ''}{_dtype_legacy(t)}"
-    shape = ', '.join(str(n) for n in t._data.shape)
-    where = ''
-    if t._grad_fn is not None:
-        where = f", which is output {t._output_nr} of {t._grad_fn.name()},"
+def _short(name):
+    """A node's name as torch prints it in version errors: ``MulBackward0`` -> ``Mul``."""
+    head, sep, tail = name.rpartition('Backward')
+    return head if sep and head and (not tail or tail.isdigit()) else name
+
+
+def _modified_error(t, expected, shape=None, dtype=None, device=None, current=None, where=None):
+    """torch's error for a tensor saved for backward and modified in place since (``t`` or its parts)."""
+    from ember.autograd import anomaly_mode
+    if t is not None:
+        shape, dtype, device, current = t._data.shape, t._dtype, t._device, t._vc.v
+        fn = t.grad_fn
+        where = f", which is output {t._output_nr} of {_short(fn.name())}," if fn is not None else ''
+    kind = device.type if device.type != 'cpu' else ''
+    name = f"torch.{kind + '.' if kind else ''}{dtype.legacy_name}"
+    dims = ', '.join(str(n) for n in shape)
+    if anomaly_mode._enabled:
+        hint = ("Hint: the backtrace further above can show the operation that failed to compute its gradient. "
+                "The variable in question was changed in there or anywhere later. Good luck!")
+    else:
+        hint = ("Hint: enable anomaly detection to find the operation that failed to compute its gradient, with "
+                "torch.autograd.set_detect_anomaly(True, check_nan=False).")
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
-        f"[{name} [{shape}]]{where} is at version {t._vc.v}; expected version {expected} instead. "
-        "Hint: enable anomaly detection to find the operation that failed to compute its gradient, with "
-        "torch.autograd.set_detect_anomaly(True).")
-
-
-def _dtype_legacy(t):
-    return t._dtype.legacy_name
+        f"[{name} [{dims}]]{where} is at version {current}; expected version {expected} instead. {hint}")
 
 
 def scalar_type_name(d):
@@ -196,7 +201,28 @@ def _promote(op, args):
             arrays.append(a.item())
         else:
             arrays.append(a)
+    if common is _dtype.bfloat16:
+        # NOTE: NumPy treats Python scalars as weak (no upcast) only for its own dtypes; ml_dtypes'
+        # bfloat16 would give float32, so the scalars are made bfloat16 first.
+        arrays = _scalars_as(arrays, np_common, skip)
     return arrays, common
+
+
+def _scalars_as(arrays, np_dtype, skip=0):
+    """Python scalars among ``arrays`` as 0-d arrays of ``np_dtype`` (integers wrap around, as in torch)."""
+    return [np.asarray(a).astype(np_dtype) if i >= skip and a.__class__ in _SCALARS else a
+            for i, a in enumerate(arrays)]
+
+
+def _forward(op, xp, arrays, params):
+    """Runs the kernel; an integer scalar out of the tensor dtype's range wraps around like torch's."""
+    try:
+        return op.forward(xp, *arrays, **params)
+    except OverflowError:
+        tensor_dtypes = [a.dtype for a in arrays if hasattr(a, 'dtype')]
+        if not tensor_dtypes or tensor_dtypes[0].kind not in 'iu':
+            raise
+        return op.forward(xp, *_scalars_as(arrays, tensor_dtypes[0], op.promote_skip), **params)
 
 
 def _device_of(args):
@@ -245,7 +271,7 @@ def apply(op, args, params=_EMPTY):
         from ember._device import CPU as device
     xp = _backend.get(device).xp
     try:
-        out = op.forward(xp, *arrays, **params)
+        out = _forward(op, xp, arrays, params)
     except (ValueError, IndexError, TypeError) as exc:
         raise _kernel_error(op, arrays, exc) from None
 
@@ -267,9 +293,15 @@ def apply(op, args, params=_EMPTY):
             o._base = root
             o._vc = base._vc
             o._view_version = base._vc.v
+        if not _grad_state['enabled'] and root._requires_grad:
+            for o in outs:
+                o.__dict__['_no_grad_view'] = True  # in-place on it with grad enabled is an error, as in torch
     if record:
         _record(op, args, params, outs, xp, device)
     return outs if op.multi_output else outs[0]
+
+
+_NODE_CLASSES = {}  # grad_fn class per name ('MulBackward0', ...), so type(t.grad_fn).__name__ is torch's
 
 
 def _record(op, args, params, outs, xp, device):
@@ -287,7 +319,13 @@ def _record(op, args, params, outs, xp, device):
         else:
             edges.append(NO_EDGE)
             meta.append(None)
-    node = OpNode(tuple(edges), tuple(meta), tuple((o._data.shape, o._dtype) for o in outs))
+    name = op.grad_name
+    if name.__class__ is not str:
+        name = name(params, meta)
+    cls = _NODE_CLASSES.get(name)
+    if cls is None:
+        cls = _NODE_CLASSES[name] = type(name, (OpNode,), {'__slots__': (), '__module__': 'ember.autograd'})
+    node = cls(tuple(edges), tuple(meta), tuple((o._data.shape, o._dtype) for o in outs))
     node.op = op
     node.params = params
     node.xp = xp
@@ -331,13 +369,27 @@ def _refresh_view(view):
     if not base._requires_grad:
         return
     from ember.ops.shape import as_strided_from_base
-    fresh = as_strided_from_base(base, view)
+    prev = _grad_state['enabled']
+    _grad_state['enabled'] = True  # also when .grad_fn is read under no_grad or during backward
+    try:
+        fresh = as_strided_from_base(base, view)
+    finally:
+        _grad_state['enabled'] = prev
+    old_fn, old_nr = view._grad_fn, view._output_nr
     view._grad_fn = fresh._grad_fn
     view._output_nr = 0
     view._requires_grad = True
+    if view._retains_grad:
+        _move_retained(view, old_fn, old_nr)
 
 
 def _check_inplace_target(t, op_name):
+    if _grad_state['enabled'] and t._base is not None and t._base._requires_grad and t.__dict__.get('_no_grad_view'):
+        raise RuntimeError(
+            "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that "
+            "this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both "
+            "the view and the inplace either both inside the no_grad block (if you don't want the inplace to be "
+            "tracked) or both outside (if you want the inplace to be tracked).")
     if _grad_state['enabled'] and t._requires_grad:
         if t._grad_fn is None and t._base is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
@@ -391,7 +443,7 @@ def apply_inplace(op, self, args, params=_EMPTY):
             arrays = [a._data if isinstance(a, Tensor) else a for a in full]
         xp = _backend.get(self._device).xp
         try:
-            value = op.forward(xp, *arrays, **params)
+            value = _forward(op, xp, arrays, params)
         except (ValueError, IndexError, TypeError) as exc:
             raise _kernel_error(op, arrays, exc) from None
     if value.shape != self._data.shape:
@@ -422,13 +474,23 @@ def rebase_history(self, result):
     if not result._requires_grad:
         return
     base = self._base
+    old_fn, old_nr = self._grad_fn, self._output_nr
     if base is None:
         self._grad_fn = result._grad_fn
         self._output_nr = result._output_nr
         self._requires_grad = True
-        return
-    from ember.ops.shape import copy_slices
-    copy_slices(base, self, result)
+    else:
+        from ember.ops.shape import copy_slices
+        copy_slices(base, self, result)
+    if self._retains_grad:
+        _move_retained(self, old_fn, old_nr)
+
+
+def _move_retained(t, old_fn, old_nr):
+    """Like torch, ``retain_grad`` follows a tensor to its new grad_fn after an in-place change."""
+    retained = old_fn._retained.pop(old_nr, None) if old_fn is not None and old_fn._retained else None
+    if retained is not None and t._grad_fn is not None:
+        t._grad_fn._retain(t._output_nr, retained)
 
 
 def apply_out(op, args, params, out):
@@ -483,7 +545,7 @@ class _ArrayNamespace:
         return fn
 
 
-_VARIADIC = {'cat', 'stack'}
+_VARIADIC = {'cat', 'stack', 'block_diag'}
 
 
 def _array_call(op, xp):

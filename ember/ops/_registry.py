@@ -78,7 +78,8 @@ class OpDef:
         view: the output is a view of the first input (shares storage and version).
         multi_output: forward returns a tuple of arrays.
         once_differentiable: the rule uses raw arrays only; double backward raises.
-        grad_name: ``grad_fn`` class name, e.g. ``MulBackward0``.
+        grad_name: ``grad_fn`` class name, e.g. ``MulBackward0``, or a function
+            ``(params, input_meta) -> name`` where torch's name depends on the call.
         public: dotted name of the public function the samples call
             (``'mul'``, ``'nn.functional.relu'``, ``'Tensor.add_'``).
         samples / error_samples: ``fn(make) -> list`` for the generic tests.

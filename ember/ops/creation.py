@@ -13,6 +13,8 @@ from ember.ops._util import as_shape
 def _finish(array, device, requires_grad):
     t = Tensor._make(array, device)
     if requires_grad:
+        if t._dtype.category < _dtype.FLOAT:
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad = True
     return t
 
@@ -80,7 +82,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if isinstance(data, Tensor):
         arr = np.array(data, copy=True)
         dt = dtype or data._dtype
-    elif isinstance(data, np.ndarray):
+    elif isinstance(data, (np.ndarray, np.generic)):  # a NumPy scalar keeps its dtype, as in torch
         dt = dtype or _dtype.from_numpy_dtype(data.dtype)
         arr = np.array(data, copy=True)
     else:

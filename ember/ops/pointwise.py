@@ -63,9 +63,18 @@ def _mul(xp, a, b):
 @_mul.derivative
 def _(F, ctx, grad):
     a, b = ctx.inputs
-    ga = F.mul(grad, F.conj(b) if not isinstance(b, (int, float)) else b) if ctx.needs_input_grad[0] else None
+    ga = F.mul(grad, _conj_operand(F, b)) if ctx.needs_input_grad[0] else None
     gb = F.mul(grad, F.conj(a)) if ctx.needs_input_grad[1] else None
     return ga, gb
+
+
+def _conj_operand(F, b):
+    """conj(b) for a tensor/array or a Python number."""
+    if isinstance(b, (int, float)):
+        return b
+    if isinstance(b, complex):
+        return b.conjugate()
+    return F.conj(b)
 
 
 @defop('div', promote='float', save='inputs')
@@ -76,7 +85,7 @@ def _div(xp, a, b):
 @_div.derivative
 def _(F, ctx, grad):
     a, b = ctx.inputs
-    ga = F.div(grad, F.conj(b) if not isinstance(b, (int, float)) else b) if ctx.needs_input_grad[0] else None
+    ga = F.div(grad, _conj_operand(F, b)) if ctx.needs_input_grad[0] else None
     gb = None
     if ctx.needs_input_grad[1]:
         gb = F.neg(F.div(F.mul(grad, F.conj(a)), F.conj(F.mul(b, b))))
@@ -117,6 +126,9 @@ def sub(input, other, *, alpha=1, out=None):
     if input._dtype is _dtype.bool_ and isinstance(other, Tensor) and other._dtype is _dtype.bool_:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
                            "`logical_xor()` operator instead.")
+    if input._dtype is _dtype.bool_ or (isinstance(other, Tensor) and other._dtype is _dtype.bool_):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     if out is not None:

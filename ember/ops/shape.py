@@ -361,6 +361,7 @@ def as_strided(input, size, stride, storage_offset=None):
     """A view of ``input``'s storage with the given size, stride (in elements) and offset."""
     base = input._base if input._base is not None else input
     offset = input.storage_offset() if storage_offset is None else storage_offset
+    offset -= base.storage_offset()  # a detached tensor may start inside its storage
     return _as_strided_on(base, tuple(size), tuple(stride), offset)
 
 
@@ -418,6 +419,8 @@ def take(input, index):
     if idx.size and (idx.max() >= numel or idx.min() < -numel):
         bad = int(idx.max()) if idx.max() >= numel else int(idx.min())
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {numel} elements.")
+    if idx.size and idx.min() < 0:  # the backward's scatter-add needs non-negative positions
+        index = Tensor._make(_backend.of_array(idx).xp.where(idx < 0, idx + numel, idx), index._device)
     return apply(_take, (input, index))
 
 

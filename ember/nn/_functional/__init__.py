@@ -1,0 +1,1 @@
+"""Families of ``nn.functional``; see ``ember/nn/functional.py``."""

@@ -1,0 +1,66 @@
+"""RAdam: Adam with a rectified (variance-corrected) adaptive learning rate."""
+from ember.optim import _functional as F
+from ember.optim.adam import _check_betas
+from ember.optim.optimizer import (Optimizer, _bump_version, _call_closure, _check_lr, _grads_of, _scalar_state,
+                                   _state_tensor, _to_scalar, _xp)
+
+__all__ = ['RAdam']
+
+
+class RAdam(Optimizer):
+    """Implements the RAdam algorithm.
+
+    Args:
+        params: the parameters to optimize, or dicts defining parameter groups.
+        lr: learning rate (default: 1e-3).
+        betas: coefficients of the running averages of the gradient and its square (default: (0.9, 0.999)).
+        eps: term added to the denominator for numerical stability (default: 1e-8).
+        weight_decay: weight decay coefficient (default: 0).
+        decoupled_weight_decay: decay the weights directly, as AdamW does (default: False).
+        maximize: maximize the objective instead of minimizing (default: False).
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
+                 *, foreach=None, maximize=False, capturable=False, differentiable=False):
+        _check_lr(lr)
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_betas(betas)
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize, foreach=foreach,
+                        capturable=capturable, decoupled_weight_decay=decoupled_weight_decay,
+                        differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault('foreach', None)
+            group.setdefault('maximize', False)
+            group.setdefault('differentiable', False)
+            group.setdefault('decoupled_weight_decay', False)
+            group.setdefault('capturable', False)
+
+    def step(self, closure=None):
+        """Performs one optimization step; ``closure`` re-evaluates the loss and returns it."""
+        loss = _call_closure(closure)
+        for group in self.param_groups:
+            beta1, beta2 = group['betas']
+            hyper = dict(lr=_to_scalar(group['lr']), beta1=beta1, beta2=beta2, eps=group['eps'],
+                         weight_decay=group['weight_decay'], decoupled_weight_decay=group['decoupled_weight_decay'],
+                         maximize=group['maximize'])
+            ws = F.Workspace()
+            for p, grad in _grads_of(self, group):
+                state = self.state[p]
+                xp = _xp(p)
+                if not state:
+                    state['step'] = _scalar_state(p)
+                    state['exp_avg'] = _state_tensor(xp.zeros_like(p._data), p)
+                    state['exp_avg_sq'] = _state_tensor(xp.zeros_like(p._data), p)
+                step_t = state['step']._data
+                step_t += 1
+                F.radam(xp, F.as_real(p._data), F.as_real(grad), F.as_real(state['exp_avg']._data),
+                        F.as_real(state['exp_avg_sq']._data), step=float(step_t), ws=ws, **hyper)
+                _bump_version(p)
+        return loss

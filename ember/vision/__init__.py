@@ -1,0 +1,2 @@
+"""``ember.vision``: the torchvision of ember (datasets, transforms, models)."""
+from ember.vision import datasets  # noqa: F401

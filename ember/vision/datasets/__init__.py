@@ -1,0 +1,2 @@
+"""Vision datasets."""
+from ember.vision.datasets.digits import Digits  # noqa: F401
