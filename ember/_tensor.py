@@ -459,9 +459,10 @@ class Tensor:
         new._requires_grad = self._requires_grad
         if self._grad is not None:
             new._grad = self._grad.__deepcopy__(memo)
-        if self.__dict__:
+        extra = {k: v for k, v in self.__dict__.items() if k not in _STORAGE_FLAGS}
+        if extra:
             import copy
-            new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+            new.__dict__.update(copy.deepcopy(extra, memo))
         memo[id(self)] = new
         return new
 
@@ -737,6 +738,10 @@ class Tensor:
     def imag(self):
         return _ember.imag(self)
 
+
+# per-tensor notes about its storage kept in __dict__ (not copied to a tensor with new storage):
+# where a detached tensor starts in its storage; a view made under no_grad of a tensor requiring grad
+_STORAGE_FLAGS = ('_storage_offset', '_no_grad_view')
 
 # C++ element type names, as torch's messages print them
 _CPP_TYPE_NAMES = {'bool': 'bool', 'uint8': 'unsigned char', 'int8': 'signed char', 'int16': 'short int',

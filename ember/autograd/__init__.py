@@ -160,7 +160,7 @@ from ember.autograd.function import Function, FunctionCtx, once_differentiable  
 from ember.autograd.gradcheck import gradcheck, gradgradcheck  # noqa: E402
 from ember.autograd import functional  # noqa: E402,F401
 
-__all__ = ['backward', 'grad', 'Variable', 'Function', 'FunctionCtx', 'once_differentiable', 'gradcheck', 'gradgradcheck',
-           'no_grad', 'enable_grad', 'set_grad_enabled', 'inference_mode', 'is_grad_enabled',
+__all__ = ['backward', 'grad', 'Variable', 'Function', 'FunctionCtx', 'once_differentiable', 'gradcheck',
+           'gradgradcheck', 'no_grad', 'enable_grad', 'set_grad_enabled', 'inference_mode', 'is_grad_enabled',
            'is_inference_mode_enabled', 'detect_anomaly', 'set_detect_anomaly', 'graph', 'anomaly_mode',
            'grad_mode']

@@ -16,8 +16,6 @@ from ember.ops._registry import Sample, ErrorSample, defop, composite
 from ember.ops._util import wrap_dim
 from ember.ops._index_util import accumulate_flat, dim_positions, group_reduce, leading_block, pad_to, raw
 
-_EMPTY = {}
-
 
 # ----------------------------------------------------------------------------- gather / scatter kernels
 
