@@ -334,6 +334,11 @@ def _record(op, args, params, outs, xp, device):
     node.saved = None
     node.out_arrays = None
     if op.save_inputs:
+        saved_for = op.saved_for
+        if saved_for is not None:
+            # keep an input only if the gradient of an input that reads it is needed
+            args = tuple(a if any(edges[j][0] is not None for j in saved_for.get(i, (i,))) else None
+                         for i, a in enumerate(args))
         node.saved = args
         node.versions = tuple(a._vc.v if isinstance(a, Tensor) else None for a in args)
     if op.save_output:

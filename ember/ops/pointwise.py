@@ -60,6 +60,9 @@ def _mul(xp, a, b):
     return xp.multiply(a, b)
 
 
+_mul.saved_for = {0: (1,), 1: (0,)}
+
+
 @_mul.derivative
 def _(F, ctx, grad):
     a, b = ctx.inputs
@@ -80,6 +83,9 @@ def _conj_operand(F, b):
 @defop('div', promote='float', save='inputs')
 def _div(xp, a, b):
     return xp.true_divide(a, b)
+
+
+_div.saved_for = {0: (1,), 1: (0, 1)}
 
 
 @_div.derivative

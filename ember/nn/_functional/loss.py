@@ -118,21 +118,39 @@ def _per_position_grad(F, grad, w_t, reduction, xp, dtype):
 def _cross_entropy(xp, x, target, weight, ignore_index, label_smoothing, reduction):
     dtype = x.dtype
     safe, valid, w_t = _target_terms(xp, target, weight, ignore_index, dtype)
-    shifted = x - xp.max(x, axis=1, keepdims=True) if x.size else x
-    lse = xp.log(xp.sum(xp.exp(shifted), axis=1))
-    nll = lse - _at_target(xp, shifted, safe)
+    top = xp.max(x, axis=1, keepdims=True) if x.size else xp.zeros(x.shape[:1] + (1,) + x.shape[2:], dtype)
+    # NOTE: one (N, C) temporary: exp is taken in place (fresh large arrays cost page faults).
+    e = xp.subtract(x, top)
+    xp.exp(e, out=e)
+    lse = xp.log(xp.sum(e, axis=1)) + top.squeeze(1)
+    nll = lse - _at_target(xp, x, safe)
     eps = label_smoothing
     if not eps:
         return _reduce_weighted(xp, nll * w_t, w_t, reduction, dtype)
     classes = x.shape[1]
-    # smooth_i = sum_c w_c * (lse_i - shifted_ic): uniform-target cross entropy, weighted per class
+    # smooth_i = sum_c w_c * (lse_i - x_ic): uniform-target cross entropy, weighted per class
     if weight is None:
-        smooth = lse * classes - xp.sum(shifted, axis=1)
+        smooth = lse * classes - xp.sum(x, axis=1)
     else:
         w = weight.astype(dtype, copy=False)
-        smooth = lse * w.sum() - xp.sum(shifted * w.reshape((classes,) + (1,) * (x.ndim - 2)), axis=1)
+        smooth = lse * w.sum() - xp.sum(x * w.reshape((classes,) + (1,) * (x.ndim - 2)), axis=1)
     loss = nll * w_t * (1 - eps) + smooth * valid * (eps / classes)
     return _reduce_weighted(xp, loss, w_t, reduction, dtype)
+
+
+def _ce_grad_arrays(xp, x, g, scale, hit, safe, per_class):
+    """The cross_entropy gradient on raw arrays, with one (N, C) temporary."""
+    top = xp.max(x, axis=1, keepdims=True)
+    out = xp.subtract(x, top)
+    xp.exp(out, out=out)
+    coef = (g * scale).astype(x.dtype, copy=False) / xp.sum(out, axis=1)
+    out *= xp.expand_dims(coef, 1)
+    picked = xp.take_along_axis(out, xp.expand_dims(safe, 1), axis=1)
+    picked -= xp.expand_dims((g * hit).astype(x.dtype, copy=False), 1)
+    xp.put_along_axis(out, xp.expand_dims(safe, 1), picked, axis=1)
+    if per_class is not None:
+        out -= per_class
+    return out
 
 
 @_cross_entropy.derivative
@@ -156,6 +174,16 @@ def _(F, ctx, grad):
         wsum = classes if raw_w is None else raw_w.astype(dtype.np).sum()
         spread = valid.astype(dtype.np) * (eps / classes)
         scale = hit + spread * wsum
+    w_b = None if raw_w is None else raw_w.astype(dtype.np).reshape((classes,) + (1,) * (x.ndim - 2))
+    if not F.is_tensor_mode():
+        per_class = None
+        if eps:
+            per_class = xp.expand_dims((g * spread).astype(dtype.np, copy=False), 1)
+            if w_b is not None:
+                per_class = per_class * w_b
+        if x.size == 0:
+            return xp.zeros_like(x), None, None
+        return _ce_grad_arrays(xp, x, g, scale, hit, safe, per_class), None, None
     probs = F.softmax(x, dim=1, dtype=dtype)
     result = F.mul(probs, F.unsqueeze(F.mul(g, F.const(x, scale)), dim=1))
     onehot = F.scatter_along(F.mul(g, F.const(x, hit)), F.const(x, safe), dim=1, keepdim=False,
@@ -163,8 +191,7 @@ def _(F, ctx, grad):
     result = F.sub(result, onehot)
     if eps:
         per_class = F.unsqueeze(F.mul(g, F.const(x, spread)), dim=1)
-        if raw_w is not None:
-            w_b = raw_w.astype(dtype.np).reshape((classes,) + (1,) * (x.ndim - 2))
+        if w_b is not None:
             per_class = F.mul(per_class, F.const(x, w_b))
         result = F.sub(result, per_class)
     return result, None, None
