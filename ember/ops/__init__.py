@@ -12,7 +12,7 @@ FAMILIES = ['pointwise', 'reduction', 'shape', 'creation']
 _OPTIONAL = ['pointwise_math', 'activation', 'comparison', 'shape_extra', 'shape_views', 'shape_copy', 'padding',
              'indexing', 'scatter_gather', 'index_ops', 'linalg', 'linalg_einsum', 'linalg_decomp', 'linalg_funcs',
              'sorting', 'random', 'nn_kernels', 'conv', 'pool', 'norm', 'resample', 'reduction_stats',
-             'reduction_cumulative', 'counting']
+             'reduction_cumulative', 'counting', 'rnn_kernels']
 
 
 def _load():

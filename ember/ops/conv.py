@@ -236,6 +236,35 @@ def _(F, ctx, grad):
     return gx, gg
 
 
+# ----------------------------------------------------------------------------- unfold / fold
+
+@defop('im2col', grad_name='Im2ColBackward0', public='nn.functional.unfold')
+def _im2col_op(xp, x, ksize, dilation, padding, stride):
+    view, out = im2col(xp, x, ksize, stride, padding, dilation)
+    return xp.ascontiguousarray(view).reshape(x.shape[0], x.shape[1] * _prod(ksize), _prod(out))
+
+
+@_im2col_op.derivative
+def _(F, ctx, grad):
+    p = ctx.params
+    return F.col2im(grad, size=tuple(ctx.input_meta[0][0][2:]), **p)
+
+
+@defop('col2im', grad_name='Col2ImBackward0', public='nn.functional.fold')
+def _col2im_op(xp, cols, size, ksize, dilation, padding, stride):
+    out = tuple(out_len(m, k, s, p, d) for m, k, s, p, d in zip(size, ksize, stride, padding, dilation))
+    N, CK = cols.shape[:2]
+    blocks = cols.reshape((N, CK // _prod(ksize)) + tuple(ksize) + out)
+    return col2im(xp, blocks, size, ksize, stride, padding, dilation)
+
+
+@_col2im_op.derivative
+def _(F, ctx, grad):
+    p = dict(ctx.params)
+    del p['size']
+    return F.im2col(grad, **p)
+
+
 # ----------------------------------------------------------------------------- argument checks
 
 def ntuple(value, n, name='kernel_size'):
@@ -494,6 +523,14 @@ _conv_transpose.error_samples = lambda make: [
                 match=r'Given transposed=1, weight of size \[3, 2, 3, 3\], expected input\[1, 5, 4, 4\] to have 3 '
                       r'channels, but got 5 channels instead'),
 ]
+
+_im2col_op.samples = lambda make: [
+    Sample(make((2, 3, 6, 5)), 2), Sample(make((1, 2, 7, 8)), (2, 3), dilation=(2, 1), padding=1, stride=(2, 3)),
+    Sample(make((3, 4, 4)), 3, padding=1)]
+_col2im_op.samples = lambda make: [
+    Sample(make((2, 12, 20)), (5, 6), 2), Sample(make((1, 12, 12)), (7, 8), (2, 3), dilation=(2, 1), padding=1,
+                                                  stride=(2, 3)),
+    Sample(make((36, 16)), (4, 4), 3, padding=1)]
 
 composite('conv1d', public='nn.functional.conv1d', samples=lambda make: [
     Sample(make((2, 3, 10)), make((4, 3, 3)), make((4,)), stride=2, padding=1),

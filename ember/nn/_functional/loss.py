@@ -12,7 +12,6 @@ import numpy as np
 
 from ember import _dtype
 from ember import backend as _backend
-from ember._tensor import Tensor
 from ember.autograd.grad_mode import is_grad_enabled
 from ember.ops._dispatch import apply
 from ember.ops._registry import ErrorSample, Sample, defop
@@ -103,13 +102,16 @@ def _raw(F, t):
     return t._data if F.is_tensor_mode() else t
 
 
-def _per_position_grad(F, grad, w_t, reduction, xp, dtype):
-    """The incoming gradient as a per-position factor (divided by the weight total for ``'mean'``)."""
-    if reduction == 'mean':
-        with np.errstate(divide='ignore', invalid='ignore'):
-            inv = float(np.float64(1.0) / np.float64(w_t.sum(dtype=dtype)))
-        return F.mul(grad, inv) if w_t.size else grad
-    return grad
+def _mean_scaled(xp, w_t, reduction, dtype, *coefs):
+    """Per-position coefficients divided by the weight total for ``'mean'``.
+
+    Ignored positions keep an exact 0 (not 0 * inf) when every target is ignored, as in torch.
+    """
+    if reduction != 'mean':
+        return coefs
+    with np.errstate(divide='ignore', invalid='ignore'):
+        inv = np.float64(1.0) / np.float64(w_t.sum(dtype=dtype))
+        return tuple(c if c is None else xp.where(c != 0, c * inv, 0).astype(dtype, copy=False) for c in coefs)
 
 
 # ----------------------------------------------------------------------------- cross_entropy (class indices)
@@ -163,17 +165,19 @@ def _(F, ctx, grad):
     dtype = F.dtype_of(x)
     raw_w = None if weight is None else _raw(F, weight)
     safe, valid, w_t = _target_terms(xp, _raw(F, target), raw_w, p['ignore_index'], dtype.np)
-    g = _per_position_grad(F, grad, w_t, p['reduction'], xp, dtype.np)
+    g = grad
     eps = p['label_smoothing']
     classes = x.shape[1]
     # d loss_i / d x_ic = A_i * softmax_ic - a_ic with a_ic = (1 - eps) w_t onehot + eps / C * valid * w_c
     # and A_i = sum_c a_ic.
     hit = w_t * (1 - eps) if eps else w_t
     scale = hit
+    spread = None
     if eps:
         wsum = classes if raw_w is None else raw_w.astype(dtype.np).sum()
         spread = valid.astype(dtype.np) * (eps / classes)
         scale = hit + spread * wsum
+    hit, scale, spread = _mean_scaled(xp, w_t, p['reduction'], dtype.np, hit, scale, spread)
     w_b = None if raw_w is None else raw_w.astype(dtype.np).reshape((classes,) + (1,) * (x.ndim - 2))
     if not F.is_tensor_mode():
         per_class = None
@@ -215,8 +219,8 @@ def _(F, ctx, grad):
     dtype = F.dtype_of(x)
     raw_w = None if weight is None else _raw(F, weight)
     safe, _, w_t = _target_terms(xp, _raw(F, target), raw_w, p['ignore_index'], dtype.np)
-    g = _per_position_grad(F, grad, w_t, p['reduction'], xp, dtype.np)
-    src = F.mul(g, F.const(x, -w_t))
+    neg_w, = _mean_scaled(xp, w_t, p['reduction'], dtype.np, -w_t)
+    src = F.mul(grad, F.const(x, neg_w))
     return F.scatter_along(src, F.const(x, safe), dim=1, keepdim=False, shape=tuple(x.shape), unique=True), None, None
 
 
@@ -226,9 +230,6 @@ def _check_index_target(name, input, target, weight, ignore_index):
     """torch's checks for class-index targets; returns (input, target) with a batch axis added if missing."""
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
-    if target._dtype not in (_dtype.int64, _dtype.uint8):
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
-                           f"{_dtype_name(target._dtype)}")
     if input.dim() != 1:
         batch = target.shape[0] if target.dim() else 0
         if input.shape[0] != batch:
@@ -246,6 +247,9 @@ def _check_index_target(name, input, target, weight, ignore_index):
         expected = (input.shape[0],) + tuple(input.shape[2:])
         if tuple(target.shape) != expected:
             raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
+    if target._dtype not in (_dtype.int64, _dtype.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{_dtype_name(target._dtype)}")
     classes = input.shape[1]
     if weight is not None:
         if weight.dim() != 1 or weight.shape[0] != classes:

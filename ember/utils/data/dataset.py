@@ -4,6 +4,7 @@ import math
 import warnings
 
 from ember._tensor import Tensor
+from ember.utils.data._collate import gather_rows
 
 
 class Dataset:
@@ -37,6 +38,14 @@ class TensorDataset(Dataset):
     def __getitem__(self, index):
         return tuple(t[index] for t in self.tensors)
 
+    def __getitems__(self, indices):
+        """The samples at ``indices``, fetched with one gather per tensor (the DataLoader's batched fetch)."""
+        if type(self).__getitem__ is TensorDataset.__getitem__:   # a subclass may transform its samples
+            batch = gather_rows(self.tensors, indices)
+            if batch is not None:
+                return batch
+        return [self[i] for i in indices]
+
     def __len__(self):
         return self.tensors[0].size(0)
 
@@ -58,6 +67,19 @@ class StackDataset(Dataset):
         if isinstance(self._datasets, dict):
             return {k: d[index] for k, d in self._datasets.items()}
         return tuple(d[index] for d in self._datasets)
+
+    def __getitems__(self, indices):
+        """The samples at ``indices``, using each dataset's batched fetch where it has one."""
+        def fetch(dataset):
+            getitems = getattr(dataset, '__getitems__', None)
+            items = getitems(indices) if callable(getitems) else [dataset[i] for i in indices]
+            if len(items) != len(indices):
+                raise ValueError(f"Nested dataset's output size mismatch. Expected {len(indices)}, got {len(items)}")
+            return items
+        if isinstance(self._datasets, dict):
+            columns = {k: fetch(d) for k, d in self._datasets.items()}
+            return [{k: c[i] for k, c in columns.items()} for i in range(len(indices))]
+        return list(zip(*[fetch(d) for d in self._datasets]))
 
     def __len__(self):
         return self._length
