@@ -30,12 +30,18 @@ strided = layout('strided')
 
 
 def _export_public():
+    # An op family's public functions become ember.<name> where PyTorch has that name;
+    # the families' own helpers stay in their modules.
+    from ember._api_names import TORCH_TOP_LEVEL
+    aliases = {'range_': 'range'}
     g = globals()
     for module in _OP_MODULES:
         for name in getattr(module, '__all__', None) or [n for n in dir(module) if not n.startswith('_')]:
             obj = getattr(module, name)
-            if callable(obj) and getattr(obj, '__module__', '').startswith('ember.ops') and name not in g:
-                g[name] = obj
+            public = aliases.get(name, name)
+            if (callable(obj) and getattr(obj, '__module__', '').startswith('ember.ops') and public not in g
+                    and public in TORCH_TOP_LEVEL):
+                g[public] = obj
 
 
 _export_public()
@@ -77,3 +83,10 @@ from ember.random import (Generator, default_generator, get_rng_state, initial_s
                           seed, set_rng_state)
 from ember._printing import get_printoptions, set_printoptions  # noqa: E402,F401
 from ember import optim  # noqa: E402,F401
+from ember import serialization  # noqa: E402,F401
+from ember.serialization import load, save  # noqa: E402,F401
+from ember._extras import (compile, detach, finfo, get_num_interop_threads, get_num_threads, iinfo,  # noqa: E402,F401
+                           is_nonzero, is_same_size, set_num_interop_threads, set_num_threads, typename)
+from ember._extras import export_functional as _export_functional  # noqa: E402
+
+_export_functional(globals())

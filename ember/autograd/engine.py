@@ -11,17 +11,11 @@ import heapq
 import warnings
 
 from ember import backend as _backend
+from ember._tensor import Tensor
 from ember.autograd import anomaly_mode, grad_mode
 from ember.autograd.graph import AccumulateGrad
 
-
-def _tensor_cls():
-    from ember._tensor import Tensor
-    return Tensor
-
-
-def _wrap(array):
-    return _tensor_cls()._wrap(array)
+_wrap = Tensor._wrap
 
 
 def _zeros_for(meta, like, create_graph):

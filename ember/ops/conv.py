@@ -122,6 +122,18 @@ def _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out=None):
 
 def _conv_transpose_forward(xp, g, w, b, stride, padding, dilation, groups, output_padding):
     n = w.ndim - 2
+    ksize = w.shape[2:]
+    reach = tuple(d * (k - 1) - p for k, d, p in zip(ksize, dilation, padding))
+    if all(s == 1 for s in stride) and min(reach) >= 0 and g.shape[1] <= 2 * w.shape[1] * groups:
+        # stride 1: the transposed convolution is a plain one with the kernel flipped and its channel axes
+        # swapped, over the input padded by the kernel's reach.  Unless the input has many more channels than
+        # the output, its im2col copy is cheaper than col2im's scatter of kernel-sized columns.
+        G = groups
+        flipped = w.reshape((G, w.shape[0] // G) + w.shape[1:]).swapaxes(1, 2)
+        flipped = flipped.reshape((G * w.shape[1], w.shape[0] // G) + tuple(ksize))
+        flipped = flipped[(Ellipsis,) + (slice(None, None, -1),) * n]
+        padded = pad_spatial(xp, g, reach, tuple(r + op for r, op in zip(reach, output_padding)))
+        return _conv_forward(xp, padded, xp.ascontiguousarray(flipped), b, stride, (0,) * n, dilation, groups)
     N, Cin = g.shape[:2]
     L = g.shape[2:]
     og = w.shape[1]

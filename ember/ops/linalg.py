@@ -66,8 +66,11 @@ def _linalg_tri(xp, like, n, k):
 
 # ----------------------------------------------------------------------------- matmul family
 
+_BF16 = _dtype.bfloat16.np
+
+
 def _matmul_kernel(xp, a, b):
-    if a.dtype.name == 'bfloat16':  # ml_dtypes' bfloat16 has no fast matmul loop
+    if a.dtype == _BF16:  # ml_dtypes' bfloat16 has no fast matmul loop
         return xp.matmul(a.astype(xp.float32), b.astype(xp.float32)).astype(a.dtype)
     return xp.matmul(a, b)
 

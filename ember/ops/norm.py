@@ -14,6 +14,8 @@ backward is exact.
 """
 import math
 
+import numpy as np
+
 from ember import _dtype
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
@@ -50,7 +52,7 @@ def _normalize(xp, x, w, b, work, axes, wshape, eps, center):
     scale = rstd
     if w is not None:
         wb = w.reshape(wshape)
-        folded = xp.broadcast_shapes(rstd.shape, wb.shape)
+        folded = np.broadcast_shapes(rstd.shape, wb.shape)
         if math.prod(folded) * 4 <= x.size:     # per-channel weights: fold them into the scale (one pass less)
             scale = rstd * wb
             wb = None

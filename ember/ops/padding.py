@@ -220,5 +220,5 @@ _MODE_OPS['circular'].error_samples = lambda make: [
     ErrorSample(make((1, 1, 3)), (4, 1), 'circular', match='Padding value causes wrapping around more than once')]
 
 for _op in [_constant_pad] + list(_MODE_OPS.values()):
-    _op.public = 'ops.padding.pad'        # until ember.nn.functional exists: then 'nn.functional.pad'
+    _op.public = 'nn.functional.pad'
     _op.torch_public = 'nn.functional.pad'

@@ -63,7 +63,7 @@ def _max_pool(xp, x, ksize, stride, padding, dilation, ceil_mode, with_indices=T
     arg = xp.zeros(best.shape, dtype=xp.uint8 if small else xp.int32)
     step = xp.empty(best.shape, dtype=arg.dtype)
     hit = xp.empty(best.shape, dtype=bool)
-    for j in range(len(views) - 1, 0, -1):
+    for j in range(len(views) - 1, -1, -1):
         xp.equal(views[j], best, out=hit)
         xp.subtract(arg.dtype.type(j), arg, out=step)
         xp.multiply(step, hit.view(xp.uint8), out=step)

@@ -95,11 +95,13 @@ def _rnn_layer(xp, *arrays, mode, reverse, batch_sizes, has_bias, proj):
     out_size = h.shape[-1]
     layout, width = _cache_layout(mode, H, out_size, proj)
     dt = x.dtype
-    gates = xp.zeros((T, B, G * H), dt) if batch_sizes is not None else xp.empty((T, B, G * H), dt)
-    aux = xp.empty((T, B, width), dt)
+    # packed: rows past a sequence's end are never written, and must read as zeros in backward's GEMMs
+    alloc = xp.zeros if batch_sizes is not None else xp.empty
+    gates = alloc((T, B, G * H), dt)
+    aux = alloc((T, B, width), dt)
     parts = _split(aux, layout)
     hprev = parts['hprev']
-    out = (xp.zeros if batch_sizes is not None else xp.empty)((T, B, out_size), dt)
+    out = alloc((T, B, out_size), dt)
     h = h.copy()
     # input projection of all steps at once (GRU keeps b_hh apart: it sits inside r * (W_hn h + b_hn))
     xw = xp.matmul(x.reshape(T * B, -1), w_ih.T)

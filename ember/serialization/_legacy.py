@@ -16,7 +16,6 @@ from ember.serialization._rebuild import LoadedStorage, storage_dtype
 
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 PROTOCOL_VERSION = 1001
-_HEADER_OPS = 64        # a header pickle is a handful of opcodes; bound what is parsed before the object
 
 
 def is_legacy(head):
@@ -24,9 +23,16 @@ def is_legacy(head):
     return head[:3] == b'\x80\x02\x8a' and len(head) >= 13 and int.from_bytes(head[4:14], 'little') == MAGIC_NUMBER
 
 
-def _header_pickle(file, what):
+def _no_persistent_ids(pid):
+    raise pickle.UnpicklingError("unexpected persistent id")
+
+
+def _header_pickle(file, what, size_limit):
+    # the header pickles hold only numbers, strings and containers: always read them with the restricted
+    # unpickler, whatever weights_only says
+    from ember.serialization._unpickler import WeightsUnpickler
     try:
-        return pickle.load(file)
+        return WeightsUnpickler(file, _no_persistent_ids, size_limit=size_limit).load()
     except Exception as e:
         raise RuntimeError(f"legacy checkpoint: cannot read the {what}: {e} (truncated or corrupt file)") from None
 
@@ -38,19 +44,24 @@ class LegacyLoader:
         self._file = file
         self._file_size = file_size
         self._storages = {}     # root key -> LoadedStorage (data read after the object)
+        self._locations = {}    # root key -> the location the storage was saved from
         self._views = {}
+
+    def storages(self):
+        """(storage, saved location) for each root storage read."""
+        return [(storage, self._locations[key]) for key, storage in self._storages.items()]
 
     def load(self, unpickle):
         f = self._file
-        if _header_pickle(f, 'magic number') != MAGIC_NUMBER:
+        if _header_pickle(f, 'magic number', self._file_size) != MAGIC_NUMBER:
             raise RuntimeError("Invalid magic number; corrupt file?")
-        version = _header_pickle(f, 'protocol version')
+        version = _header_pickle(f, 'protocol version', self._file_size)
         if version != PROTOCOL_VERSION:
             raise RuntimeError(f"Invalid protocol version: {version!r:.40}")
-        sys_info = _header_pickle(f, 'system information')
+        sys_info = _header_pickle(f, 'system information', self._file_size)
         little = sys_info.get('little_endian', True) if isinstance(sys_info, dict) else True
         result = unpickle(f, self._persistent_load)
-        keys = _header_pickle(f, 'storage keys')
+        keys = _header_pickle(f, 'storage keys', self._file_size)
         if not isinstance(keys, list):
             raise RuntimeError("legacy checkpoint: the storage key list is corrupt")
         for key in keys:
@@ -72,6 +83,8 @@ class LegacyLoader:
         if storage is None:
             storage = LoadedStorage(np.zeros(numel, dtype=dtype.np), dtype, CPU)
             self._storages[root_key] = storage
+            self._locations[root_key] = location.decode('ascii', 'replace') if isinstance(location, bytes) \
+                else str(location)
         elif storage.dtype is not dtype or storage.numel != numel:
             raise pickle.UnpicklingError(f"legacy checkpoint: storage {root_key!r:.40} is used with two types")
         if view_metadata is None:

@@ -41,6 +41,10 @@ class TorchName:
     def __repr__(self):
         return f'{self.module}.{self.name}'
 
+    def __call__(self, *args):
+        # pickle requires a reduce function to be callable; this one is only ever written, never called
+        raise TypeError(f"{self!r} is a name written into checkpoints, not a function")
+
 
 _REBUILD_TENSOR = TorchName('torch._utils', '_rebuild_tensor_v2')
 _REBUILD_PARAMETER = TorchName('torch._utils', '_rebuild_parameter')
@@ -84,12 +88,17 @@ class StorageTable:
         self._by_owner = {}     # (id(owner buffer), dtype) -> StorageRef
         self.records = []       # (key, 1-D uint8 array of the storage's bytes)
         self._keep = []         # owners stay alive so their ids stay unique while saving
+        self._itemsizes = []
 
     def _new(self, dtype, location, data_bytes):
         key = str(len(self.records))
         ref = StorageRef(key, dtype, location, data_bytes.nbytes // dtype.itemsize)
         self.records.append((key, data_bytes))
+        self._itemsizes.append(dtype.itemsize)
         return ref
+
+    def itemsize_of(self, key):
+        return self._itemsizes[int(key)]
 
     def locate(self, t):
         """(storage ref, storage offset, stride) for tensor ``t`` in elements."""
@@ -148,7 +157,10 @@ def _contiguous_strides(shape):
 
 
 def _device_args(d):
-    return (d.type,) if d.index is None else (d.type, d.index)
+    # NOTE: a fresh string, as torch's device makes one: otherwise the pickle memo would share it with the
+    # storages' 'cpu' location and the bytes would differ from torch's
+    kind = d.type.encode().decode()
+    return (kind,) if d.index is None else (kind, d.index)
 
 
 class CheckpointPickler(pickle._Pickler):
@@ -156,13 +168,15 @@ class CheckpointPickler(pickle._Pickler):
 
     dispatch = pickle._Pickler.dispatch.copy()
 
-    def __init__(self, file, protocol=2):
+    def __init__(self, file, protocol=2, legacy=False):
         super().__init__(file, protocol=protocol)
         self.storages = StorageTable()
-        self._parameter_cls = None
+        self._legacy = legacy
 
     def persistent_id(self, obj):
         if type(obj) is StorageRef:
+            if self._legacy:    # the old format adds view metadata (always None since torch 1.0)
+                return ('storage', _STORAGE_NAMES[obj.dtype], obj.key, obj.location, obj.numel, None)
             return ('storage', _STORAGE_NAMES[obj.dtype], obj.key, obj.location, obj.numel)
         return None
 

@@ -47,6 +47,72 @@ def _std_string_hash(text):
     return h ^ (h >> 47)
 
 
+# libstdc++'s prime bucket counts, as far as an archive's record count makes an unordered_set grow
+_PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 103,
+           109, 113, 127, 137, 139, 149, 157, 167, 179, 193, 199, 211, 227, 241, 257, 277, 293, 313, 337, 359, 383,
+           409, 439, 467, 503, 541, 577, 619, 661, 709, 761, 823, 887, 953, 1031, 1109, 1193, 1289, 1381, 1493, 1613,
+           1741, 1879, 2029, 2179, 2357, 2549, 2753, 2971, 3209, 3469, 3739, 4027, 4349, 4703, 5087, 5503, 5953,
+           6427, 6949, 7517, 8123, 8783, 9497, 10273)
+_FAST_BUCKETS = (2, 2, 2, 3, 5, 5, 7, 7, 11, 11, 11, 11, 13, 13)
+
+
+def _unordered_set_order(names):
+    """The order in which a libstdc++ ``std::unordered_set<std::string>`` filled with ``names`` iterates.
+
+    torch combines its record-name hashes in that order; emulating it makes the serialization id, and so
+    the whole file, equal to torch's.  Returns None past the bucket counts tabulated here.
+    """
+    head = None                     # the singly linked node list: node -> next node
+    following = {}
+    before = {}                     # bucket -> node before the bucket's first node (None: the list head)
+    hashes = {}
+    n_buckets, next_resize = 1, 0
+
+    def link_front(node, bkt):
+        nonlocal head
+        if bkt in before:
+            prev = before[bkt]
+            if prev is None:
+                following[node], head = head, node
+            else:
+                following[node], following[prev] = following[prev], node
+        else:
+            following[node], head = head, node
+            if following[node] is not None:
+                before[hashes[following[node]] % n_buckets] = node
+            before[bkt] = None
+
+    for count, name in enumerate(names):
+        if count + 1 > next_resize:
+            wanted = max(count + 1, 0 if next_resize else 11)
+            if wanted >= n_buckets:
+                target = max(wanted + 1, n_buckets * 2)
+                if target < len(_FAST_BUCKETS):
+                    new_count = _FAST_BUCKETS[target]
+                else:
+                    candidates = [p for p in _PRIMES[6:] if p >= target]
+                    if not candidates:
+                        return None
+                    new_count = candidates[0]
+                next_resize = new_count
+                node, head = head, None
+                before.clear()
+                n_buckets = new_count
+                while node is not None:
+                    nxt = following[node]
+                    link_front(node, hashes[node] % n_buckets)
+                    node = nxt
+            else:
+                next_resize = n_buckets
+        hashes[name] = _std_string_hash(name)
+        link_front(name, hashes[name] % n_buckets)
+    order, node = [], head
+    while node is not None:
+        order.append(node)
+        node = following[node]
+    return order
+
+
 class ArchiveWriter:
     """Writes records into a zip archive on the binary file ``file``, all under ``prefix/``."""
 
@@ -99,8 +165,9 @@ class ArchiveWriter:
 
     def serialization_id(self):
         """torch's 40-digit id: a hash over the record names, then the combined CRC-32 of their data."""
+        names = [entry[4] for entry in self._entries]
         names_hash = 0
-        for name in sorted(entry[4] for entry in self._entries):
+        for name in _unordered_set_order(names) or sorted(names):
             names_hash = _hash_combine(names_hash, _std_string_hash(name))
         return '%020d%020d' % (names_hash, self._crc_combined)
 
@@ -137,8 +204,7 @@ class ArchiveReader:
         try:
             self._zip = zipfile.ZipFile(file)
             infos = self._zip.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError,
-                struct.error, UnicodeDecodeError, NotImplementedError, OverflowError) as e:
+        except Exception as e:  # a damaged directory trips zipfile in many ways
             raise RuntimeError(f"PytorchStreamReader failed reading zip archive: {e} (the file is truncated or "
                                "is not a checkpoint archive)") from None
         if not infos:
@@ -171,6 +237,8 @@ class ArchiveReader:
         info = self._info(name)
         if info.compress_type != zipfile.ZIP_STORED:
             raise RuntimeError(f"record {name} is compressed, so it cannot be mapped")
+        if not 0 <= info.header_offset < self._file_size:
+            raise RuntimeError(f"PytorchStreamReader failed reading file {name}: its header lies outside the file")
         self._file.seek(info.header_offset)
         header = self._file.read(_LOCAL_HEADER.size)
         if len(header) != _LOCAL_HEADER.size or header[:4] != b'PK\x03\x04':
@@ -186,8 +254,12 @@ class ArchiveReader:
 
     def read_bytes(self, name):
         """The whole content of a (small) record, checksum verified."""
+        info = self._info(name)
+        if info.compress_size > self._file_size or info.file_size > max(self._file_size, 1) * 1032:
+            raise RuntimeError(f"PytorchStreamReader failed reading file {name}: its size runs past the end of the "
+                               "file (truncated or corrupt archive)")
         try:
-            return self._zip.read(self._info(name))
+            return self._zip.read(info)
         except RuntimeError:
             raise
         except Exception as e:  # zipfile reports damage with many exception types

@@ -21,9 +21,8 @@ _ALPHA = 1.7580993408473766
 
 
 def _dropout_grad_name(params, meta):
-    if params['shift'] or params['fill']:
-        return 'AddBackward0'
-    return 'MulBackward0' if params['feature'] else 'NativeDropoutBackward0'
+    # torch's CPU dropout multiplies by the scaled mask (alpha dropout then adds the shift)
+    return 'AddBackward0' if params['shift'] or params['fill'] else 'MulBackward0'
 
 
 @defop('dropout', save='inputs', public='', grad_name=_dropout_grad_name)

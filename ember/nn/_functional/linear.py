@@ -6,11 +6,14 @@ in one graph node.  That saves the transpose view, the add node and the
 broadcast reduction that ``matmul(x, W.t()) + b`` records, which is most of the
 framework overhead of a small layer.
 """
+from ember import _dtype
 from ember._tensor import Tensor
 from ember.ops._dispatch import apply
 from ember.ops._registry import ErrorSample, Sample, composite, defop
 
 __all__ = ['linear', 'bilinear']
+
+_BFLOAT16 = _dtype.bfloat16.np   # compared by identity: ``dtype.name`` costs microseconds per call
 
 
 def _prod(shape):
@@ -31,7 +34,7 @@ def _linear_grad_name(params, meta):
 
 @defop('linear', save='inputs', public='nn.functional.linear', grad_name=_linear_grad_name)
 def _linear(xp, x, w, *bias):
-    if x.dtype.name == 'bfloat16':   # ml_dtypes' bfloat16 has no fast matmul loop
+    if x.dtype == _BFLOAT16:   # ml_dtypes' bfloat16 has no fast matmul loop
         x32, w32 = x.astype(xp.float32), w.astype(xp.float32)
         out = _linear(xp, x32, w32, *(b.astype(xp.float32) for b in bias))
         return out.astype(x.dtype)
@@ -122,9 +125,10 @@ def _check_bias(bs, out_shape):
     """The bias must broadcast to the output without growing it (torch's expand error otherwise)."""
     target = list(out_shape[-2:]) if len(out_shape) >= 2 else list(out_shape)
     if len(bs) > len(out_shape):
-        raise RuntimeError(f"expand(torch.FloatTensor{{[{', '.join(map(str, bs))}]}}, size=[{', '.join(map(str, target))}"
-                           f"]): the number of sizes provided ({len(target)}) must be greater or equal to the number "
-                           f"of dimensions in the tensor ({len(bs)})")
+        sizes, shape = ', '.join(map(str, target)), ', '.join(map(str, bs))
+        raise RuntimeError(f"expand(torch.FloatTensor{{[{shape}]}}, size=[{sizes}]): the number of sizes provided "
+                           f"({len(target)}) must be greater or equal to the number of dimensions in the tensor "
+                           f"({len(bs)})")
     for i in range(1, len(bs) + 1):
         if bs[-i] != 1 and bs[-i] != out_shape[-i]:
             raise RuntimeError(f"The expanded size of the tensor ({out_shape[-i]}) must match the existing size "

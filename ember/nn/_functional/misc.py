@@ -138,8 +138,9 @@ def cdist(x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary'):
 
 _cdist.samples = lambda make: [
     Sample(make((4, 3)), make((5, 3))), Sample(make((2, 4, 3)), make((2, 5, 3))), Sample(make((2, 4, 3)), make((5, 3))),
-    Sample(make((30, 3)), make((6, 3))), Sample(make((4, 3)), make((5, 3)), 1.0), Sample(make((4, 3)), make((5, 3)), 3.0),
-    Sample(make((4, 3)), make((5, 3)), math.inf), Sample(make((0, 3)), make((5, 3)))]
+    Sample(make((30, 3)), make((6, 3))), Sample(make((4, 3)), make((5, 3)), 1.0),
+    Sample(make((4, 3)), make((5, 3)), 3.0), Sample(make((4, 3)), make((5, 3)), math.inf),
+    Sample(make((0, 3)), make((5, 3)))]
 _cdist.error_samples = lambda make: [
     ErrorSample(make((4, 3)), make((5, 2)), match='X1 and X2 must have the same number of columns')]
 

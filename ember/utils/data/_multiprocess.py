@@ -287,8 +287,13 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 with contextlib.suppress(Exception):
                     index_queue.put(None)
             deadline = time.monotonic() + _JOIN_TIMEOUT
+            t0 = time.monotonic()
             while any(w.is_alive() for w in self._workers) and time.monotonic() < deadline:
                 self._drain(0.05)
+            if time.monotonic() - t0 > 1:
+                import sys, traceback
+                print('SLOW SHUTDOWN', self._iterable, self._persistent_workers, [w.is_alive() for w in self._workers], self._num_workers, type(self._dataset), file=sys.stderr)
+                traceback.print_stack()
             for worker in self._workers:
                 if worker.is_alive():
                     worker.terminate()
