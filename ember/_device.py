@@ -1,6 +1,9 @@
 """``ember.device``: where a tensor's data lives (``cpu``, ``cuda:N`` or ``meta``)."""
 
 
+_INTERNED = {}
+
+
 class device:
     """A device, parsed from a string like ``"cpu"`` or ``"cuda:1"``, or a type and index."""
 
@@ -21,8 +24,13 @@ class device:
         if kind not in ('cpu', 'cuda', 'meta'):
             raise RuntimeError(
                 "Expected one of cpu, cuda, meta device type at start of device string: " + str(type_or_str))
+        # one object per (type, index), so the dispatcher can compare devices with `is`
+        interned = _INTERNED.get((kind, index))
+        if interned is not None:
+            return interned
         self.type = kind
         self.index = index
+        _INTERNED[(kind, index)] = self
         return self
 
     def __repr__(self):

@@ -10,7 +10,7 @@ from ember import backend as _backend
 
 def reduce_tensor(t):
     """``__reduce_ex__`` of a Tensor: rebuild from a contiguous copy of its bytes."""
-    host = np.ascontiguousarray(_backend.get(t._device).to_numpy(t._data))
+    host = np.array(_backend.get(t._device).to_numpy(t._data), order="C", copy=None)
     return _rebuild_from_bytes, (host.tobytes(), t._dtype.name, tuple(host.shape), t._requires_grad, str(t._device))
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from ember import _dtype
 from ember import backend as _backend
+from ember._device import CPU
 from ember._tensor import Tensor, _Version
 from ember.autograd import grad_mode
 from ember.autograd.graph import FREED_MESSAGE, NO_EDGE, Node, edge_of, DelayedError
@@ -58,8 +59,9 @@ class OpNode(Node):
                 t._data if isinstance(t, Tensor) else t for t in self.saved)
         if op.save_output:
             if self.out_version.v != self.out_versions:
-                arr = self.out_arrays[0]
-                where = f", which is output 0 of {_short(self.name())},"
+                i = getattr(op, 'watched_output', 0)
+                arr = self.out_arrays[i]
+                where = f", which is output {i} of {_short(self.name())},"
                 raise _modified_error(None, self.out_versions, arr.shape, _dtype.from_numpy_dtype(arr.dtype),
                                       self.device, self.out_version.v, where)
             arrays = self.out_arrays
@@ -79,6 +81,28 @@ class OpNode(Node):
 
     def apply(self, grads, create_graph):
         op = self.op
+        if not create_graph and not self.released and (
+                not op.save_output or self.out_version.v == self.out_versions):
+            # the common case, kept flat: saved values (if any) as arrays, after the version check
+            output = None
+            if op.save_output:
+                output = self.out_arrays if op.multi_output else self.out_arrays[0]
+            saved = self.saved
+            inputs = None
+            if saved is not None:
+                inputs = []
+                for t, v in zip(saved, self.versions):
+                    if v is None:
+                        inputs.append(t)
+                    elif t._vc.v != v:
+                        raise _modified_error(t, v)
+                    else:
+                        inputs.append(t._data)
+            needs = tuple([e[0] is not None for e in self.next_functions])
+            ctx = BackwardContext(inputs, output, self.params, None, needs, self.input_meta)
+            ns = _ARRAY_NS.get(id(self.xp)) or array_namespace(self.xp)
+            result = op.backward(ns, ctx, grads if op.multi_output else grads[0])
+            return result if type(result) is tuple else (result,)
         inputs, output = self._unpack(create_graph)
         needs = tuple(e[0] is not None for e in self.next_functions)
         ctx = BackwardContext(inputs, output, self.params, None, needs, self.input_meta)
@@ -160,6 +184,23 @@ def scalar_type_name(d):
 def _promote(op, args):
     """Backend arrays of ``args`` cast to the PyTorch result dtype; also returns that dtype."""
     skip = op.promote_skip
+    if not skip and len(args) <= 2:
+        # fast paths: one tensor, two tensors of one dtype, or a tensor and a same-category scalar
+        a = args[0]
+        if isinstance(a, Tensor):
+            d = a._dtype
+            cat = d.category
+            if cat >= 2 or op.promote != 'float':
+                if len(args) == 1:
+                    return [a._data], d
+                b = args[1]
+                if isinstance(b, Tensor):
+                    if b._dtype is d:
+                        return [a._data, b._data], d
+                elif d is not _dtype.bfloat16:
+                    cls = b.__class__
+                    if (cls is float and cat >= 2) or (cls is int and cat >= 1) or cls is bool:
+                        return [a._data, b], d
     common = None
     fast = True
     for a in args[skip:]:
@@ -231,7 +272,7 @@ def _device_of(args):
         if isinstance(a, Tensor):
             if dev is None:
                 dev = a._device
-            elif a._device != dev and not (a._device.type == 'cpu' and a._data.ndim == 0):
+            elif a._device is not dev and a._device != dev and not (a._device.type == 'cpu' and a._data.ndim == 0):
                 raise RuntimeError(
                     f"Expected all tensors to be on the same device, but found at least two devices, "
                     f"{dev} and {a._device}!")
@@ -266,11 +307,17 @@ def apply(op, args, params=_EMPTY):
         arrays, _ = _promote(op, args)
     else:
         arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-    device = _device_of(args) if len(args) != 1 else args[0]._device
-    if device is None:
-        from ember._device import CPU as device
-    xp = _backend.get(device).xp
+    a0 = args[0] if args else None
+    if len(args) == 1 and isinstance(a0, Tensor):
+        device = a0._device
+    else:
+        device = _device_of(args)
+        if device is None:
+            device = CPU
+    xp = np if device is CPU else _backend.get(device).xp
     try:
+        out = op.forward(xp, *arrays, **params)
+    except OverflowError:
         out = _forward(op, xp, arrays, params)
     except (ValueError, IndexError, TypeError) as exc:
         raise _kernel_error(op, arrays, exc) from None
@@ -325,7 +372,11 @@ def _record(op, args, params, outs, xp, device):
     cls = _NODE_CLASSES.get(name)
     if cls is None:
         cls = _NODE_CLASSES[name] = type(name, (OpNode,), {'__slots__': (), '__module__': 'ember.autograd'})
-    node = cls(tuple(edges), tuple(meta), tuple((o._data.shape, o._dtype) for o in outs))
+    if len(outs) == 1:
+        out_meta = ((outs[0]._data.shape, outs[0]._dtype),)
+    else:
+        out_meta = tuple((o._data.shape, o._dtype) for o in outs)
+    node = cls(tuple(edges), tuple(meta), out_meta)
     node.op = op
     node.params = params
     node.xp = xp
@@ -335,7 +386,7 @@ def _record(op, args, params, outs, xp, device):
     node.out_arrays = None
     if op.save_inputs:
         saved_for = op.saved_for
-        if saved_for is not None:
+        if saved_for is not None and NO_EDGE in edges:
             # keep an input only if the gradient of an input that reads it is needed
             args = tuple(a if any(edges[j][0] is not None for j in saved_for.get(i, (i,))) else None
                          for i, a in enumerate(args))
@@ -343,8 +394,10 @@ def _record(op, args, params, outs, xp, device):
         node.versions = tuple(a._vc.v if isinstance(a, Tensor) else None for a in args)
     if op.save_output:
         node.out_arrays = tuple(o._data for o in outs)
-        node.out_version = outs[0]._vc
-        node.out_versions = outs[0]._vc.v
+        # the output whose in-place edits invalidate the rule (an op whose rule never reads output 0 names another)
+        watched = outs[getattr(op, 'watched_output', 0)]
+        node.out_version = watched._vc
+        node.out_versions = watched._vc.v
     for i, o in enumerate(outs):
         if i in op.nondiff_outputs or o._data.dtype.kind not in 'fc':
             continue

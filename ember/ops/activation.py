@@ -271,6 +271,8 @@ def _activation(name, kernel, rule, samples, *, save='inputs', promote='float', 
     op.derivative(rule)
     op.samples = samples
     op.torch_public = torch_public
+    if torch_public and torch_public.startswith('nn.functional.'):
+        op.public = torch_public  # not a top-level name in PyTorch: tested through nn.functional
     return op
 
 
@@ -610,7 +612,7 @@ def tanhshrink(input):
 
 _gelu.error_samples = lambda make: [ErrorSample(make((3,)), approximate='fast',
                                                 match='approximate argument must be either none or tanh')]
-composite('relu6', public='relu6', torch_public='nn.functional.relu6', samples=lambda make: [
+composite('relu6', public='nn.functional.relu6', torch_public='nn.functional.relu6', samples=lambda make: [
     Sample(make((2, 3), low=-2, high=8)), Sample(make(()))])
 composite('selu', public='selu', samples=_std_samples())
 composite('celu', public='celu', samples=lambda make: [Sample(make((2, 3))), Sample(make((3,)), 0.5)])

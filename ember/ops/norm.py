@@ -107,6 +107,8 @@ def _norm_op(name, grad_name):
     op = defop(name, save='both', multi_output=True, nondiff_outputs=(1, 2), grad_name=grad_name)(_normalize)
     op.derivative(_norm_rule)
     op.saved_for = {0: (0, 1), 1: (0,), 2: ()}      # the bias is never read by the rule
+    # the rule reads mean and var, never y: y may be edited in place (BatchNorm -> ReLU(inplace=True))
+    op.watched_output = 1
     return op
 
 

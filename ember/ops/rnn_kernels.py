@@ -200,6 +200,23 @@ def _(F, ctx, grads):
         cprev, tanhc = parts['cprev'], parts['tanhc']
         if proj:
             dHp = zero_init((T, B, out_size), dt)
+        # The activation derivatives do not depend on the recursion: compute them for all steps at once,
+        # so that each step is a few array operations (dc' = dc * f; gate grads = dc or dh times a factor).
+        gi, gf, gg, go = (gates[..., k * H:(k + 1) * H] for k in range(4))
+        factors = xp.empty((T, B, 3, H), dt)          # multiply dc: i, f and g blocks
+        xp.multiply(gi, 1 - gi, out=factors[:, :, 0])
+        factors[:, :, 0] *= gg
+        xp.multiply(gf, 1 - gf, out=factors[:, :, 1])
+        factors[:, :, 1] *= cprev
+        xp.multiply(gg, gg, out=factors[:, :, 2])
+        xp.subtract(1, factors[:, :, 2], out=factors[:, :, 2])
+        factors[:, :, 2] *= gi
+        to_c = tanhc * tanhc                            # dh_raw -> dc: o * (1 - tanh(c)^2)
+        xp.subtract(1, to_c, out=to_c)
+        to_c *= go
+        to_o = go * (1 - go)                            # dh_raw -> o block: tanh(c) * o * (1 - o)
+        to_o *= tanhc
+        dG4 = dG.reshape(T, B, 4, H)
         for t in _steps(T, not reverse):
             n = B if bs is None else bs[t]
             dhn = dh[:n]
@@ -210,27 +227,12 @@ def _(F, ctx, grads):
                 dhr = dhn @ w_hr
             else:
                 dhr = dhn
-            g = gates[t, :n]
-            i, f, gg, o = g[:, :H], g[:, H:2 * H], g[:, 2 * H:3 * H], g[:, 3 * H:]
-            tc = tanhc[t, :n]
             dct = dc[:n]
-            tmp = tc * tc
-            xp.subtract(1, tmp, out=tmp)
-            tmp *= o
-            tmp *= dhr
-            dct += tmp
-            d = dG[t, :n]
-            # each block: upstream * other factor * activation derivative
-            xp.multiply(dhr, tc, out=d[:, 3 * H:])
-            d[:, 3 * H:] *= o * (1 - o)
-            xp.multiply(dct, gg, out=d[:, :H])
-            d[:, :H] *= i * (1 - i)
-            xp.multiply(dct, cprev[t, :n], out=d[:, H:2 * H])
-            d[:, H:2 * H] *= f * (1 - f)
-            xp.multiply(dct, i, out=d[:, 2 * H:3 * H])
-            d[:, 2 * H:3 * H] *= 1 - gg * gg
-            dct *= f
-            xp.matmul(d, w_hh, out=dhn)
+            dct += dhr * to_c[t, :n]
+            xp.multiply(dct[:, None, :], factors[t, :n], out=dG4[t, :n, :3])
+            xp.multiply(dhr, to_o[t, :n], out=dG4[t, :n, 3])
+            dct *= gf[t, :n]
+            xp.matmul(dG[t, :n], w_hh, out=dhn)
         dstate = (dh, dc)
     elif mode == 'GRU':
         hwn = parts['hwn']

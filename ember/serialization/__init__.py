@@ -250,7 +250,10 @@ class _ZipStorages:
                                f"{numel} elements of {dtype} ({nbytes} bytes); the file is corrupt")
         if self._mmap is not None:
             start = self._reader.data_offset(name)
-            raw = self._mmap[start:start + nbytes]
+            if start + nbytes > len(self._mmap):
+                raise RuntimeError(f"PytorchStreamReader failed reading file {name}: the file is truncated")
+            # one array per record, over the mapping itself: each storage is its own owner when saved again
+            raw = np.frombuffer(self._mmap, dtype=np.uint8, count=nbytes, offset=start) if nbytes else None
         else:
             raw = self._reader.read_array(name)
         array = raw.view(dtype.np) if nbytes else np.empty(0, dtype=dtype.np)
@@ -309,13 +312,10 @@ def _opened(f, need_path):
 
 
 def _map_file(path):
+    """A private copy-on-write mapping of the file: tensors can be written, the file never changes."""
     import mmap as _mmap
     with open(path, 'rb') as file:
-        size = os.fstat(file.fileno()).st_size
-        if size == 0:
-            return np.empty(0, np.uint8)
-        mapping = _mmap.mmap(file.fileno(), 0, access=_mmap.ACCESS_COPY)
-    return np.frombuffer(mapping, dtype=np.uint8)
+        return _mmap.mmap(file.fileno(), 0, access=_mmap.ACCESS_COPY)
 
 
 def _load_zip(file, size, map_location, weights_only, mmap_array, encoding):

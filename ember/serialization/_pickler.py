@@ -62,12 +62,18 @@ class StorageRef:
         self.key, self.dtype, self.location, self.numel = key, dtype, location, numel
 
 
-def _owner(array):
-    """The array that owns the memory ``array`` views (follows ``.base`` through NumPy views)."""
+def owner_of(array):
+    """The array that owns the memory ``array`` views: follows ``.base`` through NumPy views, including the
+    ``as_strided`` ones (whose base is a ``DummyArray`` wrapping the viewed array)."""
     root = array
-    while isinstance(root.base, np.ndarray):
-        root = root.base
-    return root
+    while True:
+        base = root.base
+        if isinstance(base, np.ndarray):
+            root = base
+        elif base is not None and type(base).__name__ == 'DummyArray' and isinstance(base.base, np.ndarray):
+            root = base.base
+        else:
+            return root
 
 
 def _flat_bytes(root):
@@ -109,7 +115,7 @@ class StorageTable:
             raise RuntimeError("cannot save a meta tensor: it has no data")
         if t._device.type != 'cpu':
             # sharing between device tensors is not tracked: each is written from a host copy
-            host = np.ascontiguousarray(_backend.get(t._device).to_numpy(t._data))
+            host = np.array(_backend.get(t._device).to_numpy(t._data), order="C", copy=None)
             ref = self._new(d, str(t._device) if t._device.index is not None else t._device.type + ':0',
                             _flat_bytes(host))
             return ref, 0, _contiguous_strides(host.shape)
@@ -119,14 +125,14 @@ class StorageTable:
         placed = self._place_in_owner(arr, d)
         if placed is not None:
             return placed
-        copy = np.ascontiguousarray(arr)
+        copy = np.array(arr, order="C", copy=None)
         return self._new(d, 'cpu', _flat_bytes(copy)), 0, _contiguous_strides(copy.shape)
 
     def _place_in_owner(self, arr, d):
         itemsize = d.itemsize
         if any(s < 0 or s % itemsize for s in arr.strides):
             return None
-        root = _owner(arr)
+        root = owner_of(arr)
         key = (id(root), d)
         ref = self._by_owner.get(key)
         if ref is None:

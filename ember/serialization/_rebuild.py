@@ -245,7 +245,3 @@ def storage_dtype(storage_type):
         return storage_type
     raise RuntimeError(f"corrupt checkpoint: {storage_type!r:.80} is not a storage type")
 
-
-def np_dtype_of(d):
-    """The NumPy dtype storing ``d``'s elements."""
-    return np.dtype(d.np)

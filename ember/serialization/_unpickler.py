@@ -9,6 +9,7 @@ as ``pickle.UnpicklingError`` naming what was wrong.
 The full unpickler (``weights_only=False``) is Python's, with torch's names mapped to
 ember's objects; any other class is imported as usual, so it must only see trusted files.
 """
+import _compat_pickle
 import codecs
 import collections
 import importlib
@@ -264,6 +265,11 @@ class WeightsUnpickler:
             raise pickle.UnpicklingError(f"pickle data is malformed: {e}") from None
 
     def _resolve(self, module, name):
+        # protocol 2 pickles use Python 2 names for some builtins (__builtin__.set); map them as pickle does
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        elif module in _compat_pickle.IMPORT_MAPPING:
+            module = _compat_pickle.IMPORT_MAPPING[module]
         full_path = f'{module}.{name}'
         obj = self._allowed.get(full_path)
         if obj is None:

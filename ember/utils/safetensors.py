@@ -23,6 +23,8 @@ _NAMES = {'BOOL': _dtype.bool_, 'U8': _dtype.uint8, 'I8': _dtype.int8, 'I16': _d
           'I64': _dtype.int64, 'F16': _dtype.float16, 'BF16': _dtype.bfloat16, 'F32': _dtype.float32,
           'F64': _dtype.float64, 'C64': _dtype.complex64}
 _CODES = {d: name for name, d in _NAMES.items()}
+_RANK = {code: i for i, code in enumerate(['BOOL', 'U8', 'I8', 'I16', 'F16', 'BF16', 'I32', 'F32', 'C64', 'F64',
+                                           'I64'])}
 
 
 class SafetensorError(ValueError):
@@ -31,9 +33,8 @@ class SafetensorError(ValueError):
 
 # ---------------------------------------------------------------------------------------------- writing
 def _owner(array):
-    while isinstance(array.base, np.ndarray):
-        array = array.base
-    return array
+    from ember.serialization._pickler import owner_of
+    return owner_of(array)
 
 
 def _check_tensors(tensors):
@@ -70,15 +71,16 @@ def _prepare(tensors, metadata):
         if not isinstance(metadata, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                                      for k, v in metadata.items()):
             raise ValueError("metadata must be a dict of str to str")
-    # larger elements first, then by name (as safetensors orders them), so every tensor stays aligned
-    order = sorted(tensors, key=lambda name: (-tensors[name].dtype.itemsize, name))
+    # safetensors' own order (its dtype enum, descending, then the name): larger elements first, so every
+    # tensor stays aligned, and the bytes equal the safetensors package's
+    order = sorted(tensors, key=lambda name: (-_RANK[_CODES[tensors[name].dtype]], name))
     header = {}
     if metadata:
         header['__metadata__'] = dict(metadata)
     arrays, offset = [], 0
     for name in order:
         t = tensors[name]
-        host = np.ascontiguousarray(_backend.get(t.device).to_numpy(t._data))
+        host = np.array(_backend.get(t.device).to_numpy(t._data), order="C", copy=None)
         if host.dtype.byteorder == '>' or (host.dtype.byteorder == '=' and sys.byteorder == 'big'):
             host = host.astype(host.dtype.newbyteorder('<'))
         header[name] = {'dtype': _CODES[t.dtype], 'shape': list(host.shape),

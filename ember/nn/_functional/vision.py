@@ -8,7 +8,6 @@ any order) come from the ops it is made of.
 """
 import itertools
 import math
-import numbers
 import warnings
 
 import numpy as np

@@ -75,7 +75,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        """kaiming_uniform_(a=sqrt(5)) for the weight, i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same for bias."""
+        """kaiming_uniform_(a=sqrt(5)) for the weight, i.e. U(+-1/sqrt(fan_in)), and the same bound for the bias."""
         fan_in = self.weight.shape[1] * math.prod(self.weight.shape[2:])
         try:
             from ember.nn import init

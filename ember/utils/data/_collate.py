@@ -24,37 +24,9 @@ default_collate_err_msg_format = ("default_collate: batch must contain tensors, 
                                   "found {}")
 
 
-# ------------------------------------------------------------------------------------------ batched samples
-class SampleBatch(list):
-    """The samples of a batch (a real list), plus their columns already stacked by a batched fetch.
-
-    A dataset's ``__getitems__`` returns one so that ``default_collate`` can hand back the
-    stacked columns instead of stacking the rows again.  Any change to the list drops them.
-    """
-
-    def __init__(self, rows, columns):
-        super().__init__(rows)
-        self.columns = columns
-
-
-def _forgetting_columns(name):
-    method = getattr(list, name)
-
-    def mutate(self, *args, **kwargs):
-        self.columns = None
-        return method(self, *args, **kwargs)
-    mutate.__name__ = name
-    return mutate
-
-
-for _name in ('__setitem__', '__delitem__', '__iadd__', '__imul__', 'append', 'extend', 'insert', 'pop', 'remove',
-              'reverse', 'sort', 'clear'):
-    setattr(SampleBatch, _name, _forgetting_columns(_name))
-del _name
-
-
-def gather_rows(tensors, indices):
-    """A ``SampleBatch`` of the tuples ``(t[i] for t in tensors)`` for each ``i`` in ``indices``, by one gather.
+# ------------------------------------------------------------------------------------------ batched fetch
+def gather_columns(tensors, indices):
+    """``[t[indices] for t in tensors]`` as NumPy arrays, one gather each (into shared memory in a worker).
 
     Returns None when a tensor is not a plain cpu tensor (the caller then fetches sample by sample).
     """
@@ -68,14 +40,18 @@ def gather_rows(tensors, indices):
         return None
     columns = []
     for a in arrays:
-        if index.size and (index.max() >= len(a) or index.min() < -len(a)):
-            bad = int(index[(index >= len(a)) | (index < -len(a))][0])
-            raise IndexError(f"index {bad} is out of bounds for dimension 0 with size {len(a)}")
+        bad = (index >= len(a)) | (index < -len(a))
+        if bad.any():
+            raise IndexError(f"index {int(index[bad][0])} is out of bounds for dimension 0 with size {len(a)}")
         out = _shared.empty_shared((index.size,) + a.shape[1:], a.dtype)
         np.take(a, index, axis=0, out=out)
         columns.append(out)
-    rows = zip(*[[ember.from_numpy(c[i, ...]) for i in range(len(index))] for c in columns])
-    return SampleBatch(rows, [ember.from_numpy(c) for c in columns])
+    return columns
+
+
+def rows_of(columns):
+    """The samples (tuples of tensors, one per column) of gathered columns."""
+    return list(zip(*[[ember.from_numpy(c[i, ...]) for i in range(len(c))] for c in columns]))
 
 
 # ------------------------------------------------------------------------------------------------ collate
@@ -151,9 +127,6 @@ default_collate_fn_map = {
 
 def collate(batch, *, collate_fn_map=None):
     """Collates ``batch`` element type by element type, with ``collate_fn_map`` for the leaves (torch's rules)."""
-    if (isinstance(batch, SampleBatch) and batch.columns is not None and collate_fn_map
-            and collate_fn_map.get(ember.Tensor) is collate_tensor_fn):
-        return list(batch.columns)   # a batched fetch already stacked the columns
     elem = batch[0]
     elem_type = type(elem)
     if collate_fn_map is not None:

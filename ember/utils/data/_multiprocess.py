@@ -22,7 +22,12 @@ Design notes.
 
 * Shutdown.  Leaving the loop early (``break``), an exception, garbage
   collection of the iterator and interpreter exit (an ``atexit`` hook) all
-  end in ``_shutdown_workers``: send each worker ``None``, keep draining the
+  end in ``_shutdown_workers``: raise the shared ``done`` flag and send each
+  worker ``None`` (the flag alone suffices: when the iterator is collected
+  as part of a reference cycle, the index queues' feeder threads may already
+  have been finalised, and the workers, which poll their queue every 0.1 s,
+  see the flag instead; a lock-free shared byte, so a worker killed at any
+  moment cannot leave it locked), keep draining the
   pipes (so no worker blocks on a full pipe, and shared-memory segments in
   flight are released) until the workers exit, terminate stragglers, reap
   them (no zombies), and unlink any segment left under the iterator's prefix.
@@ -91,14 +96,15 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._prefix = f'/emb{os.getpid()}_{next(_iterator_ids)}_'
         context = loader._context()
         spawned = context.get_start_method() != 'fork'
-        blob = None
-        if spawned:   # the dataset and functions are pickled once, large arrays into shared memory
-            blob = _shared.dumps((self._dataset, self._collate_fn, loader.worker_init_fn),
-                                 segment_prefix=self._prefix + 'd')
         self._workers, self._index_queues, self._conns = [], [], []
+        self._done = context.RawValue('b', 0)
         self._shutdown = False
         _live_iterators.add(self)
         try:
+            blob = None
+            if spawned:   # the dataset and functions are pickled once, large arrays into shared memory
+                blob = _shared.dumps((self._dataset, self._collate_fn, loader.worker_init_fn),
+                                     segment_prefix=self._prefix + 'd')
             for wid in range(self._num_workers):
                 index_queue = context.Queue()
                 index_queue.cancel_join_thread()
@@ -106,7 +112,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 spec = _WorkerSpec(
                     iterable=self._iterable, auto_collation=self._auto_collation, drop_last=self._drop_last,
                     base_seed=self._base_seed, worker_id=wid, num_workers=self._num_workers,
-                    segment_prefix=f'{self._prefix}{wid}_', parent_pid=os.getpid(), blob=blob,
+                    segment_prefix=f'{self._prefix}{wid}_', parent_pid=os.getpid(), blob=blob, done=self._done,
                     dataset=None if spawned else self._dataset,
                     collate_fn=None if spawned else self._collate_fn,
                     worker_init_fn=None if spawned else loader.worker_init_fn,
@@ -283,17 +289,14 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._shutdown = True
         _live_iterators.discard(self)
         try:
+            if hasattr(self, '_done'):
+                self._done.value = 1
             for index_queue in self._index_queues:
                 with contextlib.suppress(Exception):
                     index_queue.put(None)
             deadline = time.monotonic() + _JOIN_TIMEOUT
-            t0 = time.monotonic()
             while any(w.is_alive() for w in self._workers) and time.monotonic() < deadline:
                 self._drain(0.05)
-            if time.monotonic() - t0 > 1:
-                import sys, traceback
-                print('SLOW SHUTDOWN', self._iterable, self._persistent_workers, [w.is_alive() for w in self._workers], self._num_workers, type(self._dataset), file=sys.stderr)
-                traceback.print_stack()
             for worker in self._workers:
                 if worker.is_alive():
                     worker.terminate()

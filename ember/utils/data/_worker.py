@@ -4,9 +4,9 @@ A worker reads tasks ``(batch_index, indices)`` from its index queue, fetches an
 collates the batch, and writes ``(batch_index, batch)`` to its own result pipe,
 pickled by ``_shared.BatchPickler`` (large arrays go through shared memory).
 Errors travel as ``ExceptionWrapper`` objects carrying the worker's traceback
-text.  ``None`` on the queue means "exit"; ``_ResumeIteration`` starts a new
-epoch for persistent workers.  A worker whose main process died notices it at
-the next poll of its queue and exits.
+text.  ``None`` on the queue, or the shared ``done`` flag, means "exit";
+``_ResumeIteration`` starts a new epoch for persistent workers.  A worker
+whose main process died notices it at the next poll of its queue and exits.
 """
 import os
 import queue
@@ -18,8 +18,9 @@ import numpy as np
 
 import ember
 from ember.utils.data import _shared
+from ember.utils.data._collate import default_collate
 
-_POLL_INTERVAL = 2.0   # seconds between checks that the main process is still alive
+_POLL_INTERVAL = 0.1   # seconds between checks of the done flag and that the main process is alive
 _BLAS_THREAD_VARS = ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS', 'VECLIB_MAXIMUM_THREADS',
                      'NUMEXPR_NUM_THREADS')
 
@@ -112,9 +113,17 @@ class _MapFetcher:
         self.collate_fn = collate_fn
         getitems = getattr(dataset, '__getitems__', None)
         self.getitems = getitems if callable(getitems) else None
+        # NOTE: with default_collate a dataset may fetch a whole batch already collated (TensorDataset: one
+        # gather per tensor, no per-sample tensors); the result equals default_collate(__getitems__(index)).
+        collated = getattr(dataset, '_collated_getitems', None)
+        self.collated = collated if auto_collation and collate_fn is default_collate else None
 
     def fetch(self, index):
         if self.auto_collation:
+            if self.collated is not None:
+                batch = self.collated(index)
+                if batch is not None:
+                    return batch
             if self.getitems is not None:
                 data = self.getitems(index)
             else:
@@ -226,10 +235,10 @@ def worker_loop(spec, index_queue, result_conn):
             try:
                 task = index_queue.get(timeout=_POLL_INTERVAL)
             except queue.Empty:
-                if os.getppid() != spec.parent_pid:   # the main process is gone
+                if spec.done.value or os.getppid() != spec.parent_pid:   # shut down, or the main process is gone
                     break
                 continue
-            if task is None:
+            if task is None or spec.done.value:
                 break
             if isinstance(task, _ResumeIteration):
                 if fetcher is not None and spec.iterable:

@@ -3,8 +3,9 @@ import bisect
 import math
 import warnings
 
+import ember
 from ember._tensor import Tensor
-from ember.utils.data._collate import gather_rows
+from ember.utils.data._collate import gather_columns, rows_of
 
 
 class Dataset:
@@ -38,13 +39,21 @@ class TensorDataset(Dataset):
     def __getitem__(self, index):
         return tuple(t[index] for t in self.tensors)
 
+    def _plain(self):
+        return (type(self).__getitem__ is TensorDataset.__getitem__
+                and type(self).__getitems__ is TensorDataset.__getitems__)
+
     def __getitems__(self, indices):
         """The samples at ``indices``, fetched with one gather per tensor (the DataLoader's batched fetch)."""
-        if type(self).__getitem__ is TensorDataset.__getitem__:   # a subclass may transform its samples
-            batch = gather_rows(self.tensors, indices)
-            if batch is not None:
-                return batch
-        return [self[i] for i in indices]
+        columns = gather_columns(self.tensors, indices) if self._plain() else None
+        if columns is None:
+            return [self[i] for i in indices]
+        return rows_of(columns)
+
+    def _collated_getitems(self, indices):
+        """``default_collate(self.__getitems__(indices))`` without making the samples (None: not possible)."""
+        columns = gather_columns(self.tensors, indices) if self._plain() else None
+        return None if columns is None else [ember.from_numpy(c) for c in columns]
 
     def __len__(self):
         return self.tensors[0].size(0)
@@ -146,6 +155,14 @@ class Subset(Dataset):
         if callable(getattr(self.dataset, '__getitems__', None)):
             return self.dataset.__getitems__([self.indices[i] for i in indices])
         return [self.dataset[self.indices[i]] for i in indices]
+
+    def _collated_getitems(self, indices):
+        """The dataset's collated batched fetch at the mapped indices (None: not possible)."""
+        fetch = getattr(self.dataset, '_collated_getitems', None)
+        if fetch is None or type(self).__getitem__ is not Subset.__getitem__ \
+                or type(self).__getitems__ is not Subset.__getitems__:
+            return None
+        return fetch([self.indices[i] for i in indices])
 
     def __len__(self):
         return len(self.indices)

@@ -55,7 +55,7 @@ def check_integrity(fpath, md5=None):
 def verify_str_arg(value, arg=None, valid_values=None, custom_msg=None):
     """Checks that ``value`` is a str among ``valid_values``; raises ValueError otherwise."""
     if not isinstance(value, str):
-        msg = f"Expected type str" + (f" for argument {arg}" if arg is not None else "") + \
+        msg = "Expected type str" + (f" for argument {arg}" if arg is not None else "") + \
               f", but got type {type(value)}."
         raise ValueError(msg)
     if valid_values is None:

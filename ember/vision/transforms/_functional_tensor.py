@@ -5,14 +5,9 @@ the device and the autograd graph.  Resampling (resize, affine, rotate, blur) an
 as whole-array NumPy code on the CPU copy of the image and return a new tensor: they are
 data-loading operations.  Integer images are resampled in float32 and rounded back.
 """
-import math
-
 import numpy as np
 
 import ember
-
-_INT_DTYPES = ('uint8', 'int8', 'int16', 'int32', 'int64')
-
 
 def _assert_image_tensor(img):
     if not isinstance(img, ember.Tensor) or img.ndim < 2:

@@ -206,7 +206,8 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     mode = _as_mode(interpolation)
     if isinstance(size, (list, tuple)):
         if len(size) not in (1, 2):
-            raise ValueError(f"Size must be an int or a 1 or 2 element tuple/list, not a {len(size)} element tuple/list")
+            raise ValueError(f"Size must be an int or a 1 or 2 element tuple/list, not a {len(size)} element "
+                             "tuple/list")
         if max_size is not None and len(size) != 1:
             raise ValueError("max_size should only be passed if size specifies the length of the smaller edge, "
                              "i.e. size should be an int or a sequence of length 1 in torchscript mode.")
