@@ -4,7 +4,7 @@ Written exactly as one would with PyTorch; only the import differs.
 Prints per-epoch loss and test accuracy, and saves ``digits_loss.png`` when
 matplotlib is installed.
 
-    python examples/train_digits.py [--epochs 8] [--batch-size 32] [--workers 0]
+    python examples/train_digits.py [--epochs 10] [--batch-size 32] [--workers 0]
 """
 import argparse
 import sys
@@ -36,6 +36,8 @@ class DigitsNet(nn.Module):
 
 
 def progress(done, total, loss, width=30):
+    if not sys.stdout.isatty():
+        return
     filled = int(width * done / total)
     sys.stdout.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} loss {loss:.4f}")
     sys.stdout.flush()
@@ -54,9 +56,9 @@ def evaluate(model, loader):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--epochs', type=int, default=8)
+    parser.add_argument('--epochs', type=int, default=10)
     parser.add_argument('--batch-size', type=int, default=32)
-    parser.add_argument('--lr', type=float, default=1e-3)
+    parser.add_argument('--lr', type=float, default=2e-3)
     parser.add_argument('--workers', type=int, default=0)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--plot', default='digits_loss.png')

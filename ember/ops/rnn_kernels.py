@@ -19,7 +19,6 @@ Under ``create_graph=True`` the rule recomputes the layer from the saved inputs
 with ordinary ember ops (``_composite_layer``) and differentiates that, so
 gradients of any order are right; only first-order backward takes the fast path.
 """
-import numpy as np  # noqa: F401  (constants only; kernels use xp)
 
 from ember.ops._registry import defop
 

