@@ -162,7 +162,7 @@ class RefSqueezeNet(tnn.Module):
                       RefFire(384, 48, 192, 192), RefFire(384, 64, 256, 256), RefFire(512, 64, 256, 256)]
         self.features = tnn.Sequential(*layers)
         self.classifier = tnn.Sequential(tnn.Dropout(), tnn.Conv2d(512, num_classes, 1), tnn.ReLU(True),
-                                         tnn.AdaptiveAvgPool2d(1))
+                                         tnn.AdaptiveAvgPool2d((1, 1)))
 
     def forward(self, x):
         return torch.flatten(self.classifier(self.features(x)), 1)
@@ -429,34 +429,34 @@ def test_repr_names_modules_like_torch():
 
 def test_resnet_init():
     m = models.resnet50()
-    w = m.layer3[0].conv2.weight.numpy()        # 256 x 256 x 3 x 3: fan_out = 2304
+    w = m.layer3[0].conv2.weight.detach().numpy()        # 256 x 256 x 3 x 3: fan_out = 2304
     assert abs(w.std() - np.sqrt(2.0 / (256 * 9))) < 0.02 * np.sqrt(2.0 / (256 * 9))
     assert abs(w.mean()) < 1e-3
-    assert np.all(m.bn1.weight.numpy() == 1) and np.all(m.bn1.bias.numpy() == 0)
-    assert np.all(m.layer1[0].bn3.weight.numpy() == 1)
+    assert np.all(m.bn1.weight.detach().numpy() == 1) and np.all(m.bn1.bias.detach().numpy() == 0)
+    assert np.all(m.layer1[0].bn3.weight.detach().numpy() == 1)
     z = models.resnet50(zero_init_residual=True)
-    assert np.all(z.layer1[0].bn3.weight.numpy() == 0) and np.all(z.layer1[0].bn2.weight.numpy() == 1)
+    assert np.all(z.layer1[0].bn3.weight.detach().numpy() == 0) and np.all(z.layer1[0].bn2.weight.detach().numpy() == 1)
     z18 = models.resnet18(zero_init_residual=True)
-    assert np.all(z18.layer2[1].bn2.weight.numpy() == 0) and np.all(z18.layer2[1].bn1.weight.numpy() == 1)
+    assert np.all(z18.layer2[1].bn2.weight.detach().numpy() == 0) and np.all(z18.layer2[1].bn1.weight.detach().numpy() == 1)
     bound = 1 / np.sqrt(2048)                   # fc keeps Linear's default init
-    assert np.abs(m.fc.weight.numpy()).max() <= bound and np.abs(m.fc.weight.numpy()).max() > 0.9 * bound
+    assert np.abs(m.fc.weight.detach().numpy()).max() <= bound and np.abs(m.fc.weight.detach().numpy()).max() > 0.9 * bound
 
 
 def test_other_inits():
     mb = models.mobilenet_v2()
-    assert abs(mb.classifier[1].weight.numpy().std() - 0.01) < 5e-4
-    assert np.all(mb.classifier[1].bias.numpy() == 0)
-    w = mb.features[18][0].weight.numpy()       # 1280 x 320 x 1 x 1, fan_out 1280
+    assert abs(mb.classifier[1].weight.detach().numpy().std() - 0.01) < 5e-4
+    assert np.all(mb.classifier[1].bias.detach().numpy() == 0)
+    w = mb.features[18][0].weight.detach().numpy()       # 1280 x 320 x 1 x 1, fan_out 1280
     assert abs(w.std() - np.sqrt(2 / 1280)) < 0.02 * np.sqrt(2 / 1280)
     sq = models.squeezenet1_1()
-    assert abs(sq.classifier[1].weight.numpy().std() - 0.01) < 5e-4
-    w = sq.features[0].weight.numpy()           # kaiming_uniform_ a=0, fan_in 27: bound sqrt(6 / 27)
-    assert np.abs(w).max() <= np.sqrt(6 / 27) and np.all(sq.features[0].bias.numpy() == 0)
+    assert abs(sq.classifier[1].weight.detach().numpy().std() - 0.01) < 5e-4
+    w = sq.features[0].weight.detach().numpy()           # kaiming_uniform_ a=0, fan_in 27: bound sqrt(6 / 27)
+    assert np.abs(w).max() <= np.sqrt(6 / 27) and np.all(sq.features[0].bias.detach().numpy() == 0)
 
 
 def test_norm_layer_and_groups_checks():
     m = models.resnet18(norm_layer=functools.partial(ember.nn.GroupNorm, 4))
-    assert isinstance(m.layer1[0].bn1, ember.nn.GroupNorm) and np.all(m.layer1[0].bn1.weight.numpy() == 1)
+    assert isinstance(m.layer1[0].bn1, ember.nn.GroupNorm) and np.all(m.layer1[0].bn1.weight.detach().numpy() == 1)
     m.eval()
     assert tuple(m(ember.randn(1, 3, 32, 32)).shape) == (1, 1000)
     with pytest.raises(ValueError, match='BasicBlock only supports'):
@@ -486,7 +486,7 @@ def test_weights_from_local_file_saved_by_torch(tmp_path):
         yt = ref(torch.tensor(x))
     _close(ye.numpy(), yt.numpy(), 2e-4, 'output')
     again = models.resnet18(weights=path, num_classes=10)      # a PathLike works too
-    assert np.array_equal(again.fc.weight.numpy(), ours.fc.weight.numpy())
+    assert np.array_equal(again.fc.weight.detach().numpy(), ours.fc.weight.detach().numpy())
 
 
 def test_weights_from_local_file_saved_by_ember(tmp_path):
@@ -556,10 +556,10 @@ def test_weights_enum_downloads_into_torch_home(server, tmp_path, monkeypatch):
     m = models.squeezenet1_1(weights='IMAGENET1K_V1', progress=False)
     cached = tmp_path / 'home' / 'hub' / 'checkpoints' / name
     assert cached.is_file() and len(server.hits) == 1
-    assert np.array_equal(m.classifier[1].weight.numpy(), ref.classifier[1].weight.detach().numpy())
+    assert np.array_equal(m.classifier[1].weight.detach().numpy(), ref.classifier[1].weight.detach().numpy())
     m2 = models.squeezenet1_1(weights=models.SqueezeNet1_1_Weights.DEFAULT, progress=False)    # from the cache
     assert len(server.hits) == 1
-    assert np.array_equal(m2.features[0].weight.numpy(), ref.features[0].weight.detach().numpy())
+    assert np.array_equal(m2.features[0].weight.detach().numpy(), ref.features[0].weight.detach().numpy())
     with pytest.raises(ValueError, match="'num_classes' expected value 1000 but got 10"):
         models.squeezenet1_1(weights='DEFAULT', num_classes=10)
 
