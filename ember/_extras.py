@@ -94,7 +94,12 @@ def typename(obj):
     from ember._tensor import Tensor
     if isinstance(obj, Tensor):
         return obj.type()
-    return type(obj).__module__ + '.' + type(obj).__qualname__
+    # a class or function names itself; any other object names its class; builtins drop the module
+    if hasattr(obj, '__qualname__'):
+        module, name = getattr(obj, '__module__', '') or '', obj.__qualname__
+    else:
+        module, name = type(obj).__module__ or '', type(obj).__qualname__
+    return name if module in ('', 'builtins') else f'{module}.{name}'
 
 
 def compile(model=None, **kwargs):

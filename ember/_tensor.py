@@ -15,6 +15,10 @@ from ember._device import CPU, as_device
 
 import ember as _ember  # resolved at call time (circular import)
 
+_new = object.__new__
+_ndarray = np.ndarray
+_BY_NP = _dtype._BY_NP
+
 
 class Size(tuple):
     """The shape of a tensor: a tuple of ints that prints as ``torch.Size([2, 3])``."""
@@ -67,23 +71,19 @@ class Tensor:
     @staticmethod
     def _make(data, device=CPU):
         """Wraps backend array ``data`` (no copy) as a new tensor that does not require grad."""
-        if data.__class__ is not np.ndarray and isinstance(data, np.generic):
+        if data.__class__ is not _ndarray and isinstance(data, np.generic):
             data = np.asarray(data)
-        t = object.__new__(Tensor)
+        t = _new(Tensor)
         t._data = data
-        t._dtype = _dtype.from_numpy_dtype(data.dtype)
+        d = _BY_NP.get(data.dtype)
+        t._dtype = d if d is not None else _dtype.from_numpy_dtype(data.dtype)
         t._device = device
-        t._requires_grad = False
-        t._grad = None
-        t._grad_fn = None
-        t._output_nr = 0
-        t._vc = _Version()
-        t._base = None
-        t._view_version = 0
-        t._grad_acc = None
-        t._hooks = None
-        t._post_acc_hooks = None
-        t._retains_grad = False
+        t._requires_grad = t._retains_grad = False
+        t._grad = t._grad_fn = t._base = t._grad_acc = t._hooks = t._post_acc_hooks = None
+        t._output_nr = t._view_version = 0
+        vc = _new(_Version)
+        vc.v = 0
+        t._vc = vc
         return t
 
     @staticmethod

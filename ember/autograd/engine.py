@@ -143,9 +143,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, ac
         if deps.get(node, 0) == 0:
             heapq.heappush(heap, (-node.seq, id(node), node))
 
+    heappush, heappop = heapq.heappush, heapq.heappop
     with grad_mode.set_grad_enabled(create_graph):
         while heap:
-            _, _, node = heapq.heappop(heap)
+            node = heappop(heap)[2]
             grads = buffers.pop(node, None)
             if grads is None:
                 grads = [None] * len(node.output_meta)
@@ -159,10 +160,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, ac
                     if t is not None and grads[nr] is not None:
                         g = grads[nr] if create_graph else _wrap(grads[nr].copy())
                         t.grad = g if t.grad is None else t.grad + g
-            if node in target_slots:
+            if target_slots and node in target_slots:
                 for nr, i in target_slots[node]:
                     captured[i] = grads[nr]
-            if isinstance(node, AccumulateGrad):
+            if node.__class__ is AccumulateGrad:
                 if accumulate and grads[0] is not None:
                     if node._pre_hooks:
                         grads = _run_node_pre_hooks(node, grads, create_graph)
@@ -175,14 +176,17 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, ac
                 continue
             if node._pre_hooks:
                 grads = _run_node_pre_hooks(node, grads, create_graph)
-            present = grads[0] if len(grads) == 1 else next((g for g in grads if g is not None), None)
-            if present is None:
-                in_grads = (None,) * len(node.next_functions)
+            if len(grads) == 1:
+                present = grads[0]
             else:
-                if node.materialize_grads:
+                present = next((g for g in grads if g is not None), None)
+                if present is not None and node.materialize_grads:
                     for i, g in enumerate(grads):
                         if g is None and node.output_meta[i][1] is not None:
                             grads[i] = _zeros_for(node.output_meta[i], present, create_graph)
+            if present is None:
+                in_grads = (None,) * len(node.next_functions)
+            else:
                 try:
                     in_grads = node.apply(grads, create_graph)
                 except Exception:
@@ -207,15 +211,21 @@ def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, ac
                 if nxt is None:
                     continue
                 if g is not None:
-                    g = _conform(g, meta, create_graph)
+                    # sum broadcast dimensions away and cast, unless the gradient already fits
+                    if create_graph or g.shape != meta[0] or g.dtype is not meta[1].np:
+                        g = _conform(g, meta, create_graph)
                     buf = buffers.get(nxt)
                     if buf is None:
                         buf = buffers[nxt] = [None] * len(nxt.output_meta)
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                        buf[nr] = g
+                    elif buf[nr] is None:
+                        buf[nr] = g
+                    else:
+                        buf[nr] = buf[nr] + g
                 remaining = deps[nxt] - 1
                 deps[nxt] = remaining
                 if remaining == 0:
-                    heapq.heappush(heap, (-nxt.seq, id(nxt), nxt))
+                    heappush(heap, (-nxt.seq, id(nxt), nxt))
     return captured
 
 

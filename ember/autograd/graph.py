@@ -41,7 +41,7 @@ class Node:
     """A step of the backward graph."""
 
     __slots__ = ('next_functions', 'seq', 'input_meta', 'output_meta', '_hooks', '_pre_hooks',
-                 '_tensor_pre_hooks', '_retained', 'trace', 'metadata', '__weakref__')
+                 '_tensor_pre_hooks', '_retained', 'trace', '_metadata', '__weakref__')
 
     materialize_grads = True  # missing output gradients reach ``apply`` as zeros (Functions may opt out)
 
@@ -54,8 +54,15 @@ class Node:
         self._pre_hooks = None
         self._tensor_pre_hooks = None
         self._retained = None
-        self.metadata = {}
+        self._metadata = None
         self.trace = anomaly_mode.creation_trace() if anomaly_mode._enabled else None
+
+    @property
+    def metadata(self):
+        """A dict for user data attached to this node (made on first use)."""
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
 
     def name(self):
         return type(self).__name__
@@ -95,6 +102,22 @@ class Node:
         if self._retained is None:
             self._retained = {}
         self._retained[output_nr] = tensor
+
+
+_new = object.__new__
+
+
+def new_node(cls, next_functions, input_meta, output_meta):
+    """``cls(next_functions, input_meta, output_meta)`` for a Node subclass without its own ``__init__``,
+    without the cost of calling one (this runs once per recorded op)."""
+    node = _new(cls)
+    node.next_functions = next_functions
+    node.input_meta = input_meta
+    node.output_meta = output_meta
+    node.seq = next(_sequence)
+    node._hooks = node._pre_hooks = node._tensor_pre_hooks = node._retained = node._metadata = None
+    node.trace = anomaly_mode.creation_trace() if anomaly_mode._enabled else None
+    return node
 
 
 class AccumulateGrad(Node):

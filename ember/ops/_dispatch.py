@@ -12,7 +12,7 @@ from ember import backend as _backend
 from ember._device import CPU
 from ember._tensor import Tensor, _Version
 from ember.autograd import grad_mode
-from ember.autograd.graph import FREED_MESSAGE, NO_EDGE, Node, edge_of, DelayedError
+from ember.autograd.graph import FREED_MESSAGE, NO_EDGE, Node, edge_of, get_accumulate_node, new_node, DelayedError
 from ember.ops._registry import SCALAR_NAMES
 
 _grad_state = grad_mode._state
@@ -36,14 +36,20 @@ class BackwardContext:
 
 
 class OpNode(Node):
-    """The grad_fn of a tensor made by an op of the table."""
+    """The grad_fn of a tensor made by an op of the table.
+
+    In the common case (no ``create_graph``) the node itself is the ``ctx`` its rule sees: ``inputs``
+    and ``output`` are filled in just before the rule runs (and cleared by ``release``), which saves
+    building a BackwardContext per node.
+    """
 
     __slots__ = ('op', 'params', 'saved', 'versions', 'out_arrays', 'out_version', 'out_versions',
-                 'released', 'xp', 'device')
+                 'released', 'xp', 'device', 'needs_input_grad', 'inputs', 'output')
+
+    extra = None
 
     def release(self):
-        self.saved = None
-        self.out_arrays = None
+        self.saved = self.out_arrays = self.inputs = self.output = None
         self.released = True
 
     def _unpack(self, create_graph):
@@ -84,28 +90,24 @@ class OpNode(Node):
         if not create_graph and not self.released and (
                 not op.save_output or self.out_version.v == self.out_versions):
             # the common case, kept flat: saved values (if any) as arrays, after the version check
-            output = None
             if op.save_output:
-                output = self.out_arrays if op.multi_output else self.out_arrays[0]
-            saved = self.saved
-            inputs = None
-            if saved is not None:
+                self.output = self.out_arrays if op.multi_output else self.out_arrays[0]
+            if op.save_inputs:
                 inputs = []
-                for t, v in zip(saved, self.versions):
+                for t, v in zip(self.saved, self.versions):
                     if v is None:
                         inputs.append(t)
                     elif t._vc.v != v:
                         raise _modified_error(t, v)
                     else:
                         inputs.append(t._data)
-            needs = tuple([e[0] is not None for e in self.next_functions])
-            ctx = BackwardContext(inputs, output, self.params, None, needs, self.input_meta)
-            ns = _ARRAY_NS.get(id(self.xp)) or array_namespace(self.xp)
-            result = op.backward(ns, ctx, grads if op.multi_output else grads[0])
-            return result if type(result) is tuple else (result,)
+                self.inputs = inputs
+            xp = self.xp
+            ns = _CPU_NS if xp is np else array_namespace(xp)
+            result = op.backward(ns, self, grads if op.multi_output else grads[0])
+            return result if result.__class__ is tuple else (result,)
         inputs, output = self._unpack(create_graph)
-        needs = tuple(e[0] is not None for e in self.next_functions)
-        ctx = BackwardContext(inputs, output, self.params, None, needs, self.input_meta)
+        ctx = BackwardContext(inputs, output, self.params, None, self.needs_input_grad, self.input_meta)
         grad = grads if op.multi_output else grads[0]
         if create_graph:
             if op.once_differentiable:
@@ -307,13 +309,20 @@ def apply(op, args, params=_EMPTY):
         arrays, _ = _promote(op, args)
     else:
         arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-    a0 = args[0] if args else None
-    if len(args) == 1 and isinstance(a0, Tensor):
-        device = a0._device
-    else:
-        device = _device_of(args)
-        if device is None:
-            device = CPU
+    # the device: that of the first input when no other tensor input is elsewhere
+    device = None
+    if args:
+        a0 = args[0]
+        if isinstance(a0, Tensor):
+            device = a0._device
+            for a in args[1:]:
+                if isinstance(a, Tensor) and a._device is not device:
+                    device = _device_of(args)
+                    break
+        else:
+            device = _device_of(args)
+    if device is None:
+        device = CPU
     xp = np if device is CPU else _backend.get(device).xp
     try:
         out = op.forward(xp, *arrays, **params)
@@ -330,9 +339,9 @@ def apply(op, args, params=_EMPTY):
                 break
 
     if op.multi_output:
-        outs = tuple(Tensor._make(o, device) for o in out)
+        outs = tuple(_make(o, device) for o in out)
     else:
-        outs = (Tensor._make(out, device),)
+        outs = (_make(out, device),)
     if op.view:
         base = args[0]
         root = base._base if base._base is not None else base
@@ -348,58 +357,81 @@ def apply(op, args, params=_EMPTY):
     return outs if op.multi_output else outs[0]
 
 
+_make = Tensor._make
 _NODE_CLASSES = {}  # grad_fn class per name ('MulBackward0', ...), so type(t.grad_fn).__name__ is torch's
+
+
+def _node_class(name):
+    cls = _NODE_CLASSES.get(name)
+    if cls is None:
+        cls = _NODE_CLASSES[name] = type(name, (OpNode,), {'__slots__': (), '__module__': 'ember.autograd'})
+    return cls
 
 
 def _record(op, args, params, outs, xp, device):
     edges = []
     meta = []
+    needs = []
     for a in args:
         if isinstance(a, Tensor):
             if a._requires_grad:
                 if a._base is not None and a._view_version != a._vc.v:
                     _refresh_view(a)
-                edges.append(edge_of(a))
+                fn = a._grad_fn
+                edges.append((fn, a._output_nr) if fn is not None else (get_accumulate_node(a), 0))
+                needs.append(True)
             else:
                 edges.append(NO_EDGE)
+                needs.append(False)
             meta.append((a._data.shape, a._dtype))
         else:
             edges.append(NO_EDGE)
+            needs.append(False)
             meta.append(None)
     name = op.grad_name
     if name.__class__ is not str:
         name = name(params, meta)
-    cls = _NODE_CLASSES.get(name)
-    if cls is None:
-        cls = _NODE_CLASSES[name] = type(name, (OpNode,), {'__slots__': (), '__module__': 'ember.autograd'})
+    cls = _NODE_CLASSES.get(name) or _node_class(name)
     if len(outs) == 1:
-        out_meta = ((outs[0]._data.shape, outs[0]._dtype),)
+        o = outs[0]._data
+        out_meta = ((o.shape, outs[0]._dtype),)
     else:
         out_meta = tuple((o._data.shape, o._dtype) for o in outs)
-    node = cls(tuple(edges), tuple(meta), out_meta)
+    node = new_node(cls, tuple(edges), tuple(meta), out_meta)
     node.op = op
     node.params = params
     node.xp = xp
     node.device = device
+    node.needs_input_grad = tuple(needs)
     node.released = False
-    node.saved = None
-    node.out_arrays = None
+    node.saved = node.out_arrays = node.inputs = node.output = None
     if op.save_inputs:
         saved_for = op.saved_for
-        if saved_for is not None and NO_EDGE in edges:
+        if saved_for is not None and False in needs:
             # keep an input only if the gradient of an input that reads it is needed
-            args = tuple(a if any(edges[j][0] is not None for j in saved_for.get(i, (i,))) else None
-                         for i, a in enumerate(args))
+            kept = []
+            for i, a in enumerate(args):
+                for j in saved_for.get(i, (i,)):
+                    if needs[j]:
+                        kept.append(a)
+                        break
+                else:
+                    kept.append(None)
+            args = tuple(kept)
         node.saved = args
-        node.versions = tuple(a._vc.v if isinstance(a, Tensor) else None for a in args)
+        versions = []
+        for a in args:
+            versions.append(a._vc.v if isinstance(a, Tensor) else None)
+        node.versions = tuple(versions)
     if op.save_output:
-        node.out_arrays = tuple(o._data for o in outs)
+        node.out_arrays = tuple([o._data for o in outs])
         # the output whose in-place edits invalidate the rule (an op whose rule never reads output 0 names another)
         watched = outs[getattr(op, 'watched_output', 0)]
         node.out_version = watched._vc
         node.out_versions = watched._vc.v
+    nondiff = op.nondiff_outputs
     for i, o in enumerate(outs):
-        if i in op.nondiff_outputs or o._data.dtype.kind not in 'fc':
+        if (nondiff and i in nondiff) or o._data.dtype.kind not in 'fc':
             continue
         o._requires_grad = True
         o._grad_fn = node
@@ -674,3 +706,6 @@ def array_namespace(xp):
     if ns is None:
         ns = _ARRAY_NS[id(xp)] = _ArrayNamespace(xp)
     return ns
+
+
+_CPU_NS = array_namespace(np)
