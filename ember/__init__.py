@@ -70,7 +70,7 @@ def result_type(tensor1, tensor2):
     return result_type_of([tensor1, tensor2])
 
 
-__version__ = '0.1.0'
+__version__ = '2.13.0+ember.0.1.0'  # the PyTorch API version it follows, then ember's own
 
 from ember import nn  # noqa: E402,F401
 from ember import utils  # noqa: E402,F401
@@ -90,3 +90,4 @@ from ember._extras import (compile, detach, finfo, get_num_interop_threads, get_
 from ember._extras import export_functional as _export_functional  # noqa: E402
 
 _export_functional(globals())
+from ember import backends, cuda  # noqa: E402,F401

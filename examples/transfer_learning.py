@@ -1,7 +1,7 @@
 """Transfer learning: a ResNet-18 backbone, frozen, with a new classifier head fine-tuned on a small image folder.
 
 Written as one would with PyTorch and torchvision; only the imports differ.  Runs offline: it draws a
-small three-class image folder (red discs, green squares, blue triangles on noisy backgrounds) into a
+small three-class image folder (red discs, green squares, blue triangles on grey backgrounds) into a
 temporary directory and reads it back with ``ImageFolder``.
 
 The backbone weights come from a state-dict file.  Pass torchvision's published ImageNet file
@@ -10,7 +10,7 @@ from real pretrained features; without it the example saves a freshly initialise
 ``resnet18_init.pth`` in the temporary directory and loads that (random features separate these
 colours well enough for a demo, not for real data).
 
-    python examples/transfer_learning.py [--weights resnet18-f37072fd.pth] [--epochs 4] [--per-class 24]
+    python examples/transfer_learning.py [--weights resnet18-f37072fd.pth] [--epochs 6] [--per-class 24]
 """
 import argparse
 import os
@@ -29,13 +29,14 @@ COLOURS = {'disc': (220, 40, 40), 'square': (40, 200, 60), 'triangle': (50, 80, 
 
 
 def draw(kind, size, rng):
-    """One RGB image: a jittered shape of its class colour on a noisy grey background."""
+    """One RGB image: a jittered shape of its class colour on a grey background."""
     from PIL import Image, ImageDraw
-    background = rng.integers(60, 190, (size, size, 3), dtype=np.uint8)
+    grey = int(rng.integers(70, 180))
+    background = np.clip(grey + rng.integers(-12, 13, (size, size, 3)), 0, 255).astype(np.uint8)
     img = Image.fromarray(background)
     pen = ImageDraw.Draw(img)
     colour = tuple(int(np.clip(c + rng.integers(-30, 31), 0, 255)) for c in COLOURS[kind])
-    r = int(rng.integers(size // 5, size // 3))
+    r = int(rng.integers(size // 4, size // 3))
     cx, cy = (int(v) for v in rng.integers(r, size - r, 2))
     if kind == 'disc':
         pen.ellipse([cx - r, cy - r, cx + r, cy + r], fill=colour)
@@ -69,10 +70,10 @@ def evaluate(model, loader):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--weights', help='a ResNet-18 state-dict file (e.g. torchvision\'s resnet18-f37072fd.pth)')
-    parser.add_argument('--epochs', type=int, default=4)
+    parser.add_argument('--epochs', type=int, default=6)
     parser.add_argument('--per-class', type=int, default=24, help='training images per class')
-    parser.add_argument('--batch-size', type=int, default=16)
-    parser.add_argument('--lr', type=float, default=0.01)
+    parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument('--lr', type=float, default=3e-3)
     args = parser.parse_args(argv)
     torch.manual_seed(0)
     start = time.time()
@@ -107,10 +108,12 @@ def main(argv=None):
         print(f'trainable parameters: {trainable} (of {sum(p.numel() for p in model.parameters())})')
 
         criterion = nn.CrossEntropyLoss()
-        optimizer = torch.optim.SGD(model.fc.parameters(), lr=args.lr, momentum=0.9)
+        optimizer = torch.optim.Adam(model.fc.parameters(), lr=args.lr)
         print(f'before fine-tuning: validation accuracy {evaluate(model, val_loader):.1%}')
         for epoch in range(1, args.epochs + 1):
-            model.train()
+            # a frozen backbone stays in eval mode: its BatchNorm layers keep their stored statistics
+            # instead of re-estimating them from each small batch
+            model.eval()
             total_loss = seen = 0
             for images, labels in train_loader:
                 optimizer.zero_grad()

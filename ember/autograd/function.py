@@ -165,13 +165,17 @@ class Function(metaclass=_FunctionMeta):
                 results.append(out)
                 meta.append(None)
                 continue
+            is_non_diff = id(out) in non_diff
             if any(out is t for t in tensors) and id(out) not in dirty:
                 with grad_mode.no_grad():
                     out = out.view_as(out)  # an input returned unchanged becomes a view of it, as in torch
             meta.append((out._data.shape, out._dtype))
-            if id(out) in non_diff or out._dtype.category < 2:
+            if is_non_diff or out._dtype.category < 2:
                 results.append(out)
                 continue
+            if out._base is not None and id(out) not in dirty:
+                # in-place on this view would bypass the custom backward: torch forbids it, naming the Function
+                out.__dict__['_no_grad_view'] = f'Output {i} of {cls.__name__}'
             if id(out) in dirty:
                 from ember.ops._dispatch import rebase_history
                 if out._requires_grad and out._grad_fn is None and out._base is None:

@@ -54,16 +54,28 @@ def _rebuild_parameter(data, requires_grad):
     return Parameter(data, requires_grad)
 
 
-class Buffer(Tensor):
-    """Marks a tensor as a buffer when assigned to a Module attribute (``persistent`` selects state_dict)."""
+class _BufferMeta(type(Tensor)):
+    """``isinstance(t, Buffer)`` is true for tensors made by ``Buffer(...)`` (they stay plain Tensors)."""
+
+    def __instancecheck__(cls, instance):
+        if cls is Buffer:
+            return isinstance(instance, Tensor) and bool(instance.__dict__.get('_is_buffer', False))
+        return super().__instancecheck__(instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
+    """Marks a tensor as a buffer when assigned to a Module attribute (``persistent`` selects state_dict).
+
+    ``Buffer(data)`` returns a detached plain Tensor sharing ``data``'s storage, flagged as a buffer.
+    """
 
     def __new__(cls, data=None, *, persistent=True):
         import ember
         if data is None:
             data = ember.empty(0)
-        t = data.detach()
+        t = data.detach().requires_grad_(data.requires_grad)
         t.persistent = persistent
-        t._ember_buffer = True
+        t._is_buffer = True
         return t
 
 

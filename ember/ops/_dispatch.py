@@ -475,6 +475,13 @@ def _refresh_view(view):
 
 def _check_inplace_target(t, op_name):
     if _grad_state['enabled'] and t._base is not None and t._base._requires_grad and t.__dict__.get('_no_grad_view'):
+        if isinstance(t.__dict__['_no_grad_view'], str):  # made inside a custom autograd Function
+            raise RuntimeError(
+                f"{t.__dict__['_no_grad_view']} is a view and is being modified inplace. This view was created "
+                "inside a custom Function (or because an input was returned as-is) and the autograd logic to handle "
+                "view+inplace would override the custom backward associated with the custom Function, leading to "
+                "incorrect gradients. This behavior is forbidden. You can fix this by cloning the output of the "
+                "custom Function.")
         raise RuntimeError(
             "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that "
             "this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both "

@@ -7,17 +7,27 @@ the tree, ``state_dict``, moving to a device or dtype, train/eval — follows
 from those three registries.  An error raised inside a call is re-raised with
 the path of the module where it happened: ``in model.classifier.1 (Linear): ...``.
 """
-import itertools
+import functools
+import warnings
+import weakref
 from collections import OrderedDict, namedtuple
+from typing import Any, TypeVar
 
+from ember._extras import typename
 from ember._tensor import Tensor
-from ember.autograd.graph import RemovableHandle
-from ember.nn.parameter import Parameter
+from ember.nn.parameter import Buffer, Parameter
 
-_IncompatibleKeysBase = namedtuple('IncompatibleKeys', ['missing_keys', 'unexpected_keys'])
+__all__ = ['register_module_forward_pre_hook', 'register_module_forward_hook',
+           'register_module_full_backward_pre_hook', 'register_module_backward_hook',
+           'register_module_full_backward_hook', 'register_module_buffer_registration_hook',
+           'register_module_module_registration_hook', 'register_module_parameter_registration_hook', 'Module']
+
+_EXTRA_STATE_KEY_SUFFIX = '_extra_state'
 
 
-class _IncompatibleKeys(_IncompatibleKeysBase):
+class _IncompatibleKeys(namedtuple('IncompatibleKeys', ['missing_keys', 'unexpected_keys'])):
+    __slots__ = ()
+
     def __repr__(self):
         if not self.missing_keys and not self.unexpected_keys:
             return '<All keys matched successfully>'
@@ -26,20 +36,39 @@ class _IncompatibleKeys(_IncompatibleKeysBase):
     __str__ = __repr__
 
 
-_global_forward_pre_hooks = OrderedDict()
-_global_forward_hooks = OrderedDict()
-_hook_ids = itertools.count()
+class RemovableHandle:
+    """Returned by the ``register_*_hook`` methods; ``remove()`` (or leaving a ``with`` block) unregisters.
 
+    Hooks live in an OrderedDict keyed by ``handle.id``; ``extra_dict`` names dicts of per-hook flags
+    (with_kwargs, always_call) whose entries go with it.
+    """
 
-class _DictHandle:
-    """Removable handle for hooks kept in an OrderedDict."""
+    next_id = 0
 
-    def __init__(self, hooks, key):
-        self._hooks = hooks
-        self.id = key
+    def __init__(self, hooks_dict, *, extra_dict=None):
+        self.hooks_dict_ref = weakref.ref(hooks_dict)
+        self.id = RemovableHandle.next_id
+        RemovableHandle.next_id += 1
+        if isinstance(extra_dict, dict):
+            extra_dict = [extra_dict]
+        self.extra_dict_ref = tuple(weakref.ref(d) for d in (extra_dict or ()))
 
     def remove(self):
-        self._hooks.pop(self.id, None)
+        """Unregisters the hook (a second call does nothing)."""
+        for ref in (self.hooks_dict_ref,) + self.extra_dict_ref:
+            d = ref()
+            if d is not None:
+                d.pop(self.id, None)
+
+    def __getstate__(self):
+        return (self.hooks_dict_ref(), self.id, tuple(ref() for ref in self.extra_dict_ref))
+
+    def __setstate__(self, state):
+        self.hooks_dict_ref = weakref.ref(state[0] if state[0] is not None else OrderedDict())
+        self.id = state[1]
+        RemovableHandle.next_id = max(RemovableHandle.next_id, self.id + 1)
+        extra = state[2] if len(state) > 2 and state[2] is not None else ()
+        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra)
 
     def __enter__(self):
         return self
@@ -48,45 +77,165 @@ class _DictHandle:
         self.remove()
 
 
+class _WrappedHook:
+    """A hook that also receives its module first (kept by weak reference, as torch does)."""
+
+    def __init__(self, hook, module=None):
+        self.hook = hook
+        functools.update_wrapper(self, hook)
+        self.with_module = module is not None
+        if self.with_module:
+            self.module = weakref.ref(module)
+
+    def __call__(self, *args, **kwargs):
+        if self.with_module:
+            module = self.module()
+            if module is None:
+                raise RuntimeError("You are trying to call the hook of a dead Module!")
+            return self.hook(module, *args, **kwargs)
+        return self.hook(*args, **kwargs)
+
+    def __getstate__(self):
+        state = {'hook': self.hook, 'with_module': self.with_module}
+        if self.with_module:
+            state['module'] = self.module()
+        return state
+
+    def __setstate__(self, state):
+        self.hook = state['hook']
+        self.with_module = state['with_module']
+        if self.with_module:
+            if state['module'] is None:
+                raise RuntimeError("You are trying to revive the hook of a dead Module!")
+            self.module = weakref.ref(state['module'])
+
+
+# ---------------------------------------------------------------------- global hooks (all modules)
+_global_buffer_registration_hooks = OrderedDict()
+_global_module_registration_hooks = OrderedDict()
+_global_parameter_registration_hooks = OrderedDict()
+_global_backward_pre_hooks = OrderedDict()
+_global_backward_hooks = OrderedDict()
+_global_is_full_backward_hook = None
+_global_forward_pre_hooks = OrderedDict()
+_global_forward_hooks = OrderedDict()
+_global_forward_hooks_always_called = OrderedDict()
+_global_forward_hooks_with_kwargs = OrderedDict()
+
+
+def _register_global(hooks, hook, extra_dict=None):
+    handle = RemovableHandle(hooks, extra_dict=extra_dict)
+    hooks[handle.id] = hook
+    return handle
+
+
+def register_module_buffer_registration_hook(hook):
+    """``hook(module, name, buffer)`` runs on every ``register_buffer``; it may return a new buffer."""
+    return _register_global(_global_buffer_registration_hooks, hook)
+
+
+def register_module_module_registration_hook(hook):
+    """``hook(module, name, submodule)`` runs on every submodule registration; it may return a new one."""
+    return _register_global(_global_module_registration_hooks, hook)
+
+
+def register_module_parameter_registration_hook(hook):
+    """``hook(module, name, param)`` runs on every ``register_parameter``; it may return a new one."""
+    return _register_global(_global_parameter_registration_hooks, hook)
+
+
+def register_module_forward_pre_hook(hook):
+    """``hook(module, args)`` runs before the forward of every module (before the module's own pre-hooks)."""
+    return _register_global(_global_forward_pre_hooks, hook)
+
+
+def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
+    """``hook(module, args, output)`` runs after the forward of every module (before its own hooks)."""
+    handle = _register_global(_global_forward_hooks, hook, extra_dict=_global_forward_hooks_always_called)
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[handle.id] = True
+    if always_call:
+        _global_forward_hooks_always_called[handle.id] = True
+    return handle
+
+
+def register_module_backward_hook(hook):
+    """Deprecated non-full backward hook for every module; use ``register_module_full_backward_hook``."""
+    global _global_is_full_backward_hook
+    if _global_is_full_backward_hook is True:
+        raise RuntimeError("Cannot use both regular backward hooks and full backward hooks as a global Module hook. "
+                           "Please use only one of them.")
+    _global_is_full_backward_hook = False
+    return _register_global(_global_backward_hooks, hook)
+
+
+def register_module_full_backward_pre_hook(hook):
+    """``hook(module, grad_output)`` runs for every module when the gradients of its outputs are ready."""
+    return _register_global(_global_backward_pre_hooks, hook)
+
+
+def register_module_full_backward_hook(hook):
+    """``hook(module, grad_input, grad_output)`` runs for every module when its input gradients are ready."""
+    global _global_is_full_backward_hook
+    if _global_is_full_backward_hook is False:
+        raise RuntimeError("Cannot use both regular backward hooks and full backward hooks as a global Module hook. "
+                           "Please use only one of them.")
+    _global_is_full_backward_hook = True
+    return _register_global(_global_backward_hooks, hook)
+
+
 def _addindent(text, spaces):
     lines = text.split('\n')
     if len(lines) == 1:
         return text
     first = lines.pop(0)
-    return first + '\n' + '\n'.join(' ' * spaces + line for line in lines)
+    return first + '\n' + '\n'.join(' ' * spaces + line if line.strip() else '' for line in lines)
+
+
+def _forward_unimplemented(self, *input):
+    """Stands for ``forward`` in modules that do not define one."""
+    raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
 
 class Module:
     """Base class for all neural network modules; subclass it and define ``forward``."""
 
-    training: bool
-    _version = 1
-    call_super_init = False
     dump_patches = False
+    _version = 1
+    training: bool
+    call_super_init = False
+    _compiled_call_impl = None
+    T_destination = TypeVar('T_destination', bound=dict)
 
     def __init__(self, *args, **kwargs):
-        if args or kwargs:
-            raise TypeError(f"{type(self).__name__}.__init__() got an unexpected argument")
+        if self.call_super_init is False and kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument "
+                            f"'{next(iter(kwargs))}'")
+        if self.call_super_init is False and args:
+            raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} "
+                            "were given")
         d = self.__dict__
         d['training'] = True
         d['_parameters'] = {}
         d['_buffers'] = {}
         d['_non_persistent_buffers_set'] = set()
-        d['_modules'] = {}
-        d['_forward_pre_hooks'] = OrderedDict()
-        d['_forward_pre_hooks_with_kwargs'] = set()
-        d['_forward_hooks'] = OrderedDict()
-        d['_forward_hooks_with_kwargs'] = set()
-        d['_forward_hooks_always_called'] = set()
-        d['_backward_hooks'] = OrderedDict()
         d['_backward_pre_hooks'] = OrderedDict()
+        d['_backward_hooks'] = OrderedDict()
+        d['_is_full_backward_hook'] = None
+        d['_forward_hooks'] = OrderedDict()
+        d['_forward_hooks_with_kwargs'] = OrderedDict()
+        d['_forward_hooks_always_called'] = OrderedDict()
+        d['_forward_pre_hooks'] = OrderedDict()
+        d['_forward_pre_hooks_with_kwargs'] = OrderedDict()
         d['_state_dict_hooks'] = OrderedDict()
         d['_state_dict_pre_hooks'] = OrderedDict()
         d['_load_state_dict_pre_hooks'] = OrderedDict()
         d['_load_state_dict_post_hooks'] = OrderedDict()
+        d['_modules'] = {}
+        if self.call_super_init:
+            super().__init__(*args, **kwargs)
 
-    def forward(self, *input):
-        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+    forward = _forward_unimplemented
 
     # ------------------------------------------------------------------ registration
     def register_buffer(self, name, tensor, persistent=True):
@@ -94,7 +243,7 @@ class Module:
         if '_buffers' not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
         if not isinstance(name, str):
-            raise TypeError(f"buffer name should be a string. Got {type(name).__name__}")
+            raise TypeError(f"buffer name should be a string. Got {typename(name)}")
         if '.' in name:
             raise KeyError("buffer name can't contain \".\"")
         if name == '':
@@ -102,8 +251,12 @@ class Module:
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+            raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
+        for hook in _global_buffer_registration_hooks.values():
+            output = hook(self, name, tensor)
+            if output is not None:
+                tensor = output
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -115,37 +268,50 @@ class Module:
         if '_parameters' not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
         if not isinstance(name, str):
-            raise TypeError(f"parameter name should be a string. Got {type(name).__name__}")
+            raise TypeError(f"parameter name should be a string. Got {typename(name)}")
         if '.' in name:
             raise KeyError("parameter name can't contain \".\"")
         if name == '':
             raise KeyError("parameter name can't be empty string \"\"")
         if hasattr(self, name) and name not in self._parameters:
             raise KeyError(f"attribute '{name}' already exists")
-        if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+        if param is None:
+            self._parameters[name] = None
+            return
+        if not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{typename(param)}' object to parameter '{name}' "
                             "(torch.nn.Parameter or None required)")
-        if param is not None and param._grad_fn is not None:
+        if param._grad_fn is not None:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
-                             "created explicitly. To express '{name}' as a function of another Tensor, compute the "
-                             "value in the forward() method.")
+                             f"created explicitly. To express '{name}' as a function of another Tensor, compute "
+                             "the value in the forward() method.")
+        for hook in _global_parameter_registration_hooks.values():
+            output = hook(self, name, param)
+            if output is not None:
+                param = output
         self._parameters[name] = param
 
     def add_module(self, name, module):
         """Adds a child module under ``name``."""
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+            raise TypeError(f"{typename(module)} is not a Module subclass")
         if not isinstance(name, str):
-            raise TypeError(f"module name should be a string. Got {type(name).__name__}")
+            raise TypeError(f"module name should be a string. Got {typename(name)}")
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         if '.' in name:
             raise KeyError(f"module name can't contain \".\", got: {name}")
         if name == '':
             raise KeyError("module name can't be empty string \"\"")
+        for hook in _global_module_registration_hooks.values():
+            output = hook(self, name, module)
+            if output is not None:
+                module = output
         self._modules[name] = module
 
-    register_module = add_module
+    def register_module(self, name, module):
+        """Alias of ``add_module``."""
+        self.add_module(name, module)
 
     def get_submodule(self, target):
         """The submodule at dotted path ``target`` ('' is self)."""
@@ -160,7 +326,22 @@ class Module:
                 raise AttributeError("`" + item + "` is not an nn.Module")
         return mod
 
+    def set_submodule(self, target, module, strict=False):
+        """Replaces (or with ``strict=False`` adds) the submodule at dotted path ``target``."""
+        if target == '':
+            raise ValueError("Cannot set the submodule without a target name!")
+        atoms = target.split('.')
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent = self if len(atoms) == 1 else self.get_submodule('.'.join(atoms[:-1]))
+        if strict and not hasattr(parent, atoms[-1]):
+            raise AttributeError(parent._get_name() + " has no attribute `" + atoms[-1] + "`")
+        if hasattr(parent, atoms[-1]) and not isinstance(getattr(parent, atoms[-1]), Module):
+            raise AttributeError("`" + atoms[-1] + "` is not an nn.Module")
+        setattr(parent, atoms[-1], module)
+
     def get_parameter(self, target):
+        """The parameter at dotted path ``target``."""
         module_path, _, name = target.rpartition('.')
         mod = self.get_submodule(module_path)
         if not hasattr(mod, name):
@@ -171,50 +352,75 @@ class Module:
         return param
 
     def get_buffer(self, target):
+        """The buffer at dotted path ``target``."""
         module_path, _, name = target.rpartition('.')
         mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        buffer = getattr(mod, name)
         if name not in mod._buffers:
             raise AttributeError("`" + name + "` is not a buffer")
-        return mod._buffers[name]
+        return buffer
+
+    def get_extra_state(self):
+        """Extra picklable state for ``state_dict`` (define it together with ``set_extra_state``)."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called.")
+
+    def set_extra_state(self, state):
+        """Restores what ``get_extra_state`` returned."""
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called.")
 
     def __setattr__(self, name, value):
         d = self.__dict__
+
+        def remove_from(*regs):
+            for reg in regs:
+                if name in reg:
+                    if isinstance(reg, dict):
+                        del reg[name]
+                    else:
+                        reg.discard(name)
+
         params = d.get('_parameters')
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            _remove_from(self, name, d, '_buffers', '_modules', '__dict__')
+            remove_from(d, self._buffers, self._modules, self._non_persistent_buffers_set)
             self.register_parameter(name, value)
             return
         if params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                raise TypeError(f"cannot assign '{typename(value)}' as parameter '{name}' "
                                 "(torch.nn.Parameter or None expected)")
             self.register_parameter(name, value)
             return
         modules = d.get('_modules')
-        if isinstance(value, Module):
+        if isinstance(value, Module) or (modules is not None and name in modules):
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            _remove_from(self, name, d, '_parameters', '_buffers', '__dict__')
-            modules[name] = value
-            return
-        if modules is not None and name in modules:
-            if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
+            if value is not None and not isinstance(value, Module):
+                raise TypeError(f"cannot assign '{typename(value)}' as child module '{name}' "
                                 "(torch.nn.Module or None expected)")
+            if value is not None:
+                remove_from(d, self._parameters, self._buffers, self._non_persistent_buffers_set)
+            for hook in _global_module_registration_hooks.values():
+                output = hook(self, name, value)
+                if output is not None:
+                    value = output
             modules[name] = value
             return
         buffers = d.get('_buffers')
-        if isinstance(value, Tensor) and value.__dict__.get('_ember_buffer'):
-            _remove_from(self, name, d, '_parameters', '_modules', '__dict__')
-            self.register_buffer(name, value, persistent=value.__dict__.get('persistent', True))
-            return
-        if buffers is not None and name in buffers:
+        if isinstance(value, Buffer) or (buffers is not None and name in buffers):
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
-                                "(torch.Tensor or None expected)")
-            buffers[name] = value
+                raise TypeError(f"cannot assign '{typename(value)}' as buffer '{name}' "
+                                "(torch.nn.Buffer, torch.Tensor or None expected)")
+            if buffers is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            if isinstance(value, Buffer):
+                persistent = value.persistent
+            else:
+                persistent = name not in self._non_persistent_buffers_set
+            self.register_buffer(name, value, persistent)
             return
         object.__setattr__(self, name, value)
 
@@ -229,22 +435,35 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
-        for reg in ('_parameters', '_buffers', '_modules'):
-            if name in self.__dict__.get(reg, {}):
-                del self.__dict__[reg][name]
-                self._non_persistent_buffers_set.discard(name)
-                return
-        object.__delattr__(self, name)
+        if name in self._parameters:
+            del self._parameters[name]
+        elif name in self._buffers:
+            del self._buffers[name]
+            self._non_persistent_buffers_set.discard(name)
+        elif name in self._modules:
+            del self._modules[name]
+        else:
+            object.__delattr__(self, name)
 
     def __dir__(self):
-        keys = list(object.__dir__(self)) + list(self._parameters) + list(self._modules) + list(self._buffers)
-        return sorted(k for k in set(keys) if not k[0].isdigit())
+        keys = (dir(type(self)) + list(self.__dict__) + list(self._parameters) + list(self._modules)
+                + list(self._buffers))
+        return sorted(k for k in keys if not k[0].isdigit())
 
     def __getstate__(self):
-        return self.__dict__.copy()
+        state = self.__dict__.copy()
+        state.pop('_compiled_call_impl', None)
+        return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        # checkpoints pickled by older versions may lack the newer registries
+        for key in ('_forward_pre_hooks', '_forward_pre_hooks_with_kwargs', '_forward_hooks_with_kwargs',
+                    '_forward_hooks_always_called', '_state_dict_hooks', '_state_dict_pre_hooks',
+                    '_load_state_dict_pre_hooks', '_load_state_dict_post_hooks', '_backward_pre_hooks'):
+            self.__dict__.setdefault(key, OrderedDict())
+        self.__dict__.setdefault('_non_persistent_buffers_set', set())
+        self.__dict__.setdefault('_is_full_backward_hook', None)
 
     # ------------------------------------------------------------------ traversal
     def _named_members(self, get_members, prefix='', recurse=True, remove_duplicate=True):
@@ -252,10 +471,10 @@ class Module:
         modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for module_prefix, module in modules:
             for k, v in get_members(module):
-                if v is None or (remove_duplicate and id(v) in memo):
+                if v is None or v in memo:
                     continue
                 if remove_duplicate:
-                    memo.add(id(v))
+                    memo.add(v)
                 yield (module_prefix + ('.' if module_prefix else '') + k, v)
 
     def parameters(self, recurse=True):
@@ -268,25 +487,30 @@ class Module:
         yield from self._named_members(lambda m: m._parameters.items(), prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
+        """Iterator over the module's buffers."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     def named_buffers(self, prefix='', recurse=True, remove_duplicate=True):
+        """Iterator over ``(name, buffer)`` pairs."""
         yield from self._named_members(lambda m: m._buffers.items(), prefix, recurse, remove_duplicate)
 
     def children(self):
+        """Iterator over the direct submodules (each once)."""
         for _, m in self.named_children():
             yield m
 
     def named_children(self):
+        """Iterator over ``(name, submodule)`` for the direct submodules."""
         memo = set()
         for name, m in self._modules.items():
-            if m is not None and id(m) not in memo:
-                memo.add(id(m))
+            if m is not None and m not in memo:
+                memo.add(m)
                 yield name, m
 
-    def modules(self):
-        for _, m in self.named_modules():
+    def modules(self, remove_duplicate=True):
+        """Iterator over this module and all below it."""
+        for _, m in self.named_modules(remove_duplicate=remove_duplicate):
             yield m
 
     def named_modules(self, memo=None, prefix='', remove_duplicate=True):
@@ -296,10 +520,10 @@ class Module:
         stack = [(prefix, self)]
         while stack:
             path, module = stack.pop()
+            if module in memo:
+                continue
             if remove_duplicate:
-                if id(module) in memo:
-                    continue
-                memo.add(id(module))
+                memo.add(module)
             yield path, module
             children = [(path + ('.' if path else '') + name, m) for name, m in module._modules.items()
                         if m is not None]
@@ -320,6 +544,7 @@ class Module:
         return self.train(False)
 
     def requires_grad_(self, requires_grad=True):
+        """Sets ``requires_grad`` of every parameter; returns self."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -336,9 +561,11 @@ class Module:
                 if g._grad_fn is not None:
                     g.detach_()
                 else:
-                    g._requires_grad = False
-                g._data[...] = 0
-                g._vc.v += 1
+                    g.requires_grad_(False)
+                g.zero_()
+
+    def share_memory(self):
+        return self
 
     def apply(self, fn):
         """Calls ``fn`` on every submodule (children first) and on self; returns self."""
@@ -348,76 +575,100 @@ class Module:
         return self
 
     def _apply(self, fn, recurse=True):
+        import ember
         if recurse:
             for m in self.children():
                 m._apply(fn)
-        import ember
-        for key, p in self._parameters.items():
+        for p in self._parameters.values():
             if p is None:
                 continue
             with ember.no_grad():
                 new = fn(p)
-            if new is not p:
+            if new is not p:  # keep the Parameter object (optimizers hold it); swap its storage
                 p._data, p._dtype, p._device = new._data, new._dtype, new._device
                 p._vc.v += 1
-            if p._grad is not None:
+            g = p._grad
+            if g is not None:
                 with ember.no_grad():
-                    g = fn(p._grad)
-                if g is not p._grad:
-                    p._grad = g.detach().requires_grad_(p._grad._requires_grad)
+                    new_g = fn(g)
+                if new_g is not g:
+                    p._grad = new_g.detach().requires_grad_(g._requires_grad)
         for key, b in self._buffers.items():
             if b is not None:
                 self._buffers[key] = fn(b)
         return self
 
     def to(self, *args, **kwargs):
-        """Moves and/or casts parameters and buffers (floating point ones only for dtype)."""
+        """Moves and/or casts parameters and buffers (floating point ones only for dtype); returns self.
+
+        ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``; ``non_blocking`` and
+        ``memory_format`` are accepted.
+        """
         import ember
-        dtype = kwargs.get('dtype')
-        device = kwargs.get('device')
+        dtype = kwargs.pop('dtype', None)
+        device = kwargs.pop('device', None)
+        kwargs.pop('non_blocking', None)
+        kwargs.pop('memory_format', None)
+        if kwargs:
+            raise TypeError(f"to() received an invalid combination of arguments - got unexpected keyword "
+                            f"argument '{next(iter(kwargs))}'")
         for a in args:
             if isinstance(a, ember.dtype):
                 dtype = a
             elif isinstance(a, Tensor):
                 dtype, device = a.dtype, a.device
+            elif isinstance(a, bool):
+                continue  # non_blocking
             else:
                 device = a
-        if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
-            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
-                            f"dtype={dtype}")
+        if dtype is not None:
+            if not (dtype.is_floating_point or dtype.is_complex):
+                raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                                f"dtype={dtype}")
+            if dtype.is_complex:
+                warnings.warn("Complex modules are a new feature under active development whose design may "
+                              "change, and some modules might not work as expected when using complex tensors as "
+                              "parameters or buffers.", stacklevel=2)
 
         def convert(t):
-            target = dtype if (dtype is not None and (t.is_floating_point() or t.is_complex())) else None
+            target = dtype if (t.is_floating_point() or t.is_complex()) else None
+            if target is None and device is None:
+                return t
             return t.to(device=device, dtype=target)
         return self._apply(convert)
 
     def cpu(self):
+        """Moves all parameters and buffers to the CPU."""
         return self._apply(lambda t: t.cpu())
 
     def cuda(self, device=None):
+        """Moves all parameters and buffers to a CUDA device."""
         return self._apply(lambda t: t.cuda(device))
 
     def type(self, dst_type):
+        """Casts all parameters and buffers to ``dst_type``."""
         return self._apply(lambda t: t.type(dst_type))
 
     def float(self):
+        """Casts floating point parameters and buffers to float32."""
         return self._apply(lambda t: t.float() if t.is_floating_point() else t)
 
     def double(self):
+        """Casts floating point parameters and buffers to float64."""
         return self._apply(lambda t: t.double() if t.is_floating_point() else t)
 
     def half(self):
+        """Casts floating point parameters and buffers to float16."""
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
 
     def bfloat16(self):
+        """Casts floating point parameters and buffers to bfloat16."""
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
     def to_empty(self, *, device=None, recurse=True):
+        """Moves parameters and buffers to ``device`` without copying their values."""
         import ember
         return self._apply(lambda t: ember.empty_like(t, device=device), recurse=recurse)
-
-    def share_memory(self):
-        return self
 
     # ------------------------------------------------------------------ state dict
     def _save_to_state_dict(self, destination, prefix, keep_vars):
@@ -427,24 +678,30 @@ class Module:
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = b if keep_vars else b.detach()
-        extra = getattr(type(self), 'get_extra_state', None)
-        if extra is not None and extra is not Module.get_extra_state:
-            destination[prefix + '_extra_state'] = self.get_extra_state()
-
-    def get_extra_state(self):
-        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called.")
-
-    def set_extra_state(self, state):
-        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called.")
+        if getattr(type(self), 'get_extra_state', Module.get_extra_state) is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
 
     def state_dict(self, *args, destination=None, prefix='', keep_vars=False):
-        """An ordered dict of parameters and persistent buffers keyed by dotted path."""
+        """An ordered dict of parameters and persistent buffers keyed by dotted path.
+
+        Its ``_metadata`` attribute maps each module path to ``{'version': cls._version}``.
+        """
         if args:
-            destination = args[0] if len(args) > 0 else destination
-            prefix = args[1] if len(args) > 1 else prefix
-            keep_vars = args[2] if len(args) > 2 else keep_vars
+            warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to "
+                          "https://pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict"
+                          " for details.", FutureWarning, stacklevel=2)
+            if destination is None:
+                destination = args[0]
+            if len(args) > 1 and prefix == '':
+                prefix = args[1]
+            if len(args) > 2 and keep_vars is False:
+                keep_vars = args[2]
         if destination is None:
             destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        local_metadata = dict(version=self._version)
+        if hasattr(destination, '_metadata'):
+            destination._metadata[prefix[:-1]] = local_metadata
         for hook in self._state_dict_pre_hooks.values():
             hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
@@ -452,9 +709,12 @@ class Module:
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + '.', keep_vars=keep_vars)
         for hook in self._state_dict_hooks.values():
-            result = hook(self, destination, prefix, {})
-            if result is not None:
-                destination = result
+            result = hook(self, destination, prefix, local_metadata)
+            if not getattr(hook, '_from_public_api', False):
+                if result is not None:
+                    destination = result
+            elif result is not None:
+                raise RuntimeError("state_dict post-hook must return None")
         return destination
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
@@ -462,11 +722,11 @@ class Module:
         import ember
         for hook in self._load_state_dict_pre_hooks.values():
             hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
-        persistent = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
-        local = {**{k: v for k, v in self._parameters.items()}, **persistent}
-        local = {k: v for k, v in local.items() if v is not None}
+        local_state = {k: v for k, v in self._parameters.items() if v is not None}
+        local_state.update((k, v) for k, v in self._buffers.items()
+                           if v is not None and k not in self._non_persistent_buffers_set)
         assign = local_metadata.get('assign_to_params_buffers', False)
-        for name, param in local.items():
+        for name, param in local_state.items():
             key = prefix + name
             if key not in state_dict:
                 if strict:
@@ -477,62 +737,76 @@ class Module:
                 error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like '
                                   f'object from checkpoint but received {type(value)}')
                 continue
+            if param.ndim == 0 and value.ndim == 1 and value.shape[0] == 1:
+                value = value[0]  # checkpoints of old versions saved 0-dim state as shape (1,)
             if value.shape != param.shape:
                 error_msgs.append(f'size mismatch for {key}: copying a param with shape {value.shape} from '
                                   f'checkpoint, the shape in current model is {param.shape}.')
                 continue
             try:
-                if assign:
-                    if isinstance(param, Parameter):
-                        new = value if isinstance(value, Parameter) else Parameter(value, param.requires_grad)
-                        self._parameters[name] = new
+                with ember.no_grad():
+                    if assign:
+                        if isinstance(param, Parameter):
+                            if isinstance(value, Parameter):
+                                value.requires_grad_(param.requires_grad)
+                            else:
+                                value = Parameter(value, requires_grad=param.requires_grad)
+                        setattr(self, name, value)
                     else:
-                        self._buffers[name] = value
-                else:
-                    with ember.no_grad():
-                        src = value._data
-                        if value._device != param._device:
-                            src = value.to(param._device)._data
-                        param._data[...] = src.astype(param._dtype.np, copy=False)
-                        param._vc.v += 1
+                        param.copy_(value)
             except Exception as exc:
                 error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model are '
-                                  f'{param.shape} and whose dimensions in the checkpoint are {value.shape}, an '
+                                  f'{param.size()} and whose dimensions in the checkpoint are {value.size()}, an '
                                   f'exception occurred : {exc.args}.')
-        extra_key = prefix + '_extra_state'
+        extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
         if getattr(type(self), 'set_extra_state', Module.set_extra_state) is not Module.set_extra_state:
             if extra_key in state_dict:
                 self.set_extra_state(state_dict[extra_key])
             elif strict:
                 missing_keys.append(extra_key)
+        elif strict and extra_key in state_dict:
+            unexpected_keys.append(extra_key)
         if strict:
             for key in state_dict:
                 if key.startswith(prefix) and key != extra_key:
-                    rest = key[len(prefix):]
-                    head = rest.split('.', 1)[0]
-                    # keys under an existing child are that child's business
-                    if rest not in local and not ('.' in rest and self._modules.get(head) is not None):
+                    head, dot, _ = key[len(prefix):].partition('.')
+                    # a dotted key belongs to the child it names (which reports its own leftovers)
+                    if (head not in self._modules) if dot else (head not in local_state):
                         unexpected_keys.append(key)
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copies parameters and buffers from ``state_dict``; returns ``(missing_keys, unexpected_keys)``."""
-        if not isinstance(state_dict, dict):
+        """Copies parameters and buffers from ``state_dict``; returns ``(missing_keys, unexpected_keys)``.
+
+        ``strict`` makes missing or unexpected keys an error; ``assign=True`` puts the checkpoint's
+        tensors into the module instead of copying into the existing ones.
+        """
+        from collections.abc import Mapping
+        if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing, unexpected, errors = [], [], []
         metadata = getattr(state_dict, '_metadata', None)
-        stack = [('', self)]
-        while stack:
-            prefix, module = stack.pop()
-            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
+        state_dict = OrderedDict(state_dict)
+        if metadata is not None:
+            state_dict._metadata = metadata
+
+        def load(module, local_state_dict, prefix=''):
+            local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
             if assign:
-                local_metadata['assign_to_params_buffers'] = True
-            module._load_from_state_dict(state_dict, prefix, local_metadata, True, missing, unexpected, errors)
-            children = [(prefix + name + '.', child) for name, child in module._modules.items() if child is not None]
-            stack.extend(reversed(children))
-        result = _IncompatibleKeys(missing, unexpected)
-        for module in self.modules():
+                local_metadata['assign_to_params_buffers'] = assign
+            module._load_from_state_dict(local_state_dict, prefix, local_metadata, True, missing, unexpected, errors)
+            for name, child in module._modules.items():
+                if child is not None:
+                    child_prefix = prefix + name + '.'
+                    load(child, {k: v for k, v in local_state_dict.items() if k.startswith(child_prefix)},
+                         child_prefix)
+            incompatible = _IncompatibleKeys(missing, unexpected)
             for hook in module._load_state_dict_post_hooks.values():
-                hook(module, result)
+                if hook(module, incompatible) is not None:
+                    raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                                         "expected to return new values, if incompatible_keys need to be modified, "
+                                         "it should be done inplace.")
+
+        load(self, state_dict)
         if strict:
             if unexpected:
                 errors.insert(0, 'Unexpected key(s) in state_dict: {}. '.format(
@@ -541,119 +815,125 @@ class Module:
                 errors.insert(0, 'Missing key(s) in state_dict: {}. '.format(', '.join(f'"{k}"' for k in missing)))
         if errors:
             raise RuntimeError('Error(s) in loading state_dict for {}:\n\t{}'.format(
-                self._get_name(), '\n\t'.join(errors)))
-        return result
+                type(self).__name__, '\n\t'.join(errors)))
+        return _IncompatibleKeys(missing, unexpected)
 
     def register_state_dict_pre_hook(self, hook):
-        key = next(_hook_ids)
-        self._state_dict_pre_hooks[key] = hook
-        return _DictHandle(self._state_dict_pre_hooks, key)
+        """``hook(module, prefix, keep_vars)`` runs before ``state_dict`` collects this module."""
+        handle = RemovableHandle(self._state_dict_pre_hooks)
+        self._state_dict_pre_hooks[handle.id] = hook
+        return handle
 
     def register_state_dict_post_hook(self, hook):
-        key = next(_hook_ids)
-        self._state_dict_hooks[key] = hook
-        return _DictHandle(self._state_dict_hooks, key)
+        """``hook(module, state_dict, prefix, local_metadata)`` runs after; it must edit in place."""
+        hook._from_public_api = True
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
 
-    _register_state_dict_hook = register_state_dict_post_hook
-
-    def register_load_state_dict_pre_hook(self, hook):
-        key = next(_hook_ids)
-        self._load_state_dict_pre_hooks[key] = lambda sd, prefix, md, strict, mk, uk, em: hook(
-            self, sd, prefix, md, strict, mk, uk, em)
-        return _DictHandle(self._load_state_dict_pre_hooks, key)
+    def _register_state_dict_hook(self, hook):
+        if getattr(hook, '_from_public_api', False):
+            raise RuntimeError("Cannot register the same function as the state dict post hook that was "
+                               "previously registered via register_state_dict_post_hook")
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
 
     def _register_load_state_dict_pre_hook(self, hook, with_module=False):
-        key = next(_hook_ids)
-        self._load_state_dict_pre_hooks[key] = (lambda *a: hook(self, *a)) if with_module else hook
-        return _DictHandle(self._load_state_dict_pre_hooks, key)
+        handle = RemovableHandle(self._load_state_dict_pre_hooks)
+        self._load_state_dict_pre_hooks[handle.id] = _WrappedHook(hook, self if with_module else None)
+        return handle
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing, unexpected, errors)`` runs first."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
 
     def register_load_state_dict_post_hook(self, hook):
-        key = next(_hook_ids)
-        self._load_state_dict_post_hooks[key] = hook
-        return _DictHandle(self._load_state_dict_post_hooks, key)
+        """``hook(module, incompatible_keys)`` runs after loading; it may edit the key lists in place."""
+        handle = RemovableHandle(self._load_state_dict_post_hooks)
+        self._load_state_dict_post_hooks[handle.id] = hook
+        return handle
 
     # ------------------------------------------------------------------ hooks
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """``hook(module, args)`` (or ``(module, args, kwargs)``) runs before forward; may replace the args."""
-        key = next(_hook_ids)
-        self._forward_pre_hooks[key] = hook
+        handle = RemovableHandle(self._forward_pre_hooks, extra_dict=self._forward_pre_hooks_with_kwargs)
+        self._forward_pre_hooks[handle.id] = hook
         if with_kwargs:
-            self._forward_pre_hooks_with_kwargs.add(key)
+            self._forward_pre_hooks_with_kwargs[handle.id] = True
         if prepend:
-            self._forward_pre_hooks.move_to_end(key, last=False)
-        return _DictHandle(self._forward_pre_hooks, key)
+            self._forward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
         """``hook(module, args, output)`` runs after forward; may replace the output."""
-        key = next(_hook_ids)
-        self._forward_hooks[key] = hook
+        handle = RemovableHandle(self._forward_hooks,
+                                 extra_dict=[self._forward_hooks_with_kwargs, self._forward_hooks_always_called])
+        self._forward_hooks[handle.id] = hook
         if with_kwargs:
-            self._forward_hooks_with_kwargs.add(key)
+            self._forward_hooks_with_kwargs[handle.id] = True
         if always_call:
-            self._forward_hooks_always_called.add(key)
+            self._forward_hooks_always_called[handle.id] = True
         if prepend:
-            self._forward_hooks.move_to_end(key, last=False)
-        return _DictHandle(self._forward_hooks, key)
-
-    def register_full_backward_hook(self, hook, prepend=False):
-        """``hook(module, grad_input, grad_output)`` runs when gradients w.r.t. the module inputs are ready."""
-        key = next(_hook_ids)
-        self._backward_hooks[key] = hook
-        if prepend:
-            self._backward_hooks.move_to_end(key, last=False)
-        return _DictHandle(self._backward_hooks, key)
-
-    register_backward_hook = register_full_backward_hook
+            self._forward_hooks.move_to_end(handle.id, last=False)
+        return handle
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
-        """``hook(module, grad_output)`` runs when gradients w.r.t. the module outputs are ready."""
-        key = next(_hook_ids)
-        self._backward_pre_hooks[key] = hook
+        """``hook(module, grad_output)`` runs when the gradients w.r.t. the module outputs are ready."""
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
         if prepend:
-            self._backward_pre_hooks.move_to_end(key, last=False)
-        return _DictHandle(self._backward_pre_hooks, key)
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """``hook(module, grad_input, grad_output)`` runs when the gradients w.r.t. the module inputs are ready."""
+        if self._is_full_backward_hook is False:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
+                               "Please use only one of them.")
+        self._is_full_backward_hook = True
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_backward_hook(self, hook):
+        """Deprecated: a hook on the last autograd node of the output; prefer ``register_full_backward_hook``."""
+        if self._is_full_backward_hook is True:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
+                               "Please use only one of them.")
+        self._is_full_backward_hook = False
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        return handle
+
+    def _get_backward_hooks(self):
+        full, non_full = [], []
+        if _global_is_full_backward_hook is True:
+            full += _global_backward_hooks.values()
+        if self._is_full_backward_hook is True:
+            full += self._backward_hooks.values()
+        if _global_is_full_backward_hook is False:
+            non_full += _global_backward_hooks.values()
+        if self._is_full_backward_hook is False:
+            non_full += self._backward_hooks.values()
+        return full, non_full
+
+    def _get_backward_pre_hooks(self):
+        return list(_global_backward_pre_hooks.values()) + list(self._backward_pre_hooks.values())
 
     # ------------------------------------------------------------------ call
     def _call_impl(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
-                or _global_forward_hooks or _global_forward_pre_hooks):
-            try:
-                return self.forward(*args, **kwargs)
-            except Exception as exc:
-                _note_module(exc, self)
-                raise
         try:
-            return self._call_with_hooks(args, kwargs)
+            if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                    or self._backward_pre_hooks or _global_forward_pre_hooks or _global_forward_hooks
+                    or _global_backward_hooks or _global_backward_pre_hooks):
+                return self.forward(*args, **kwargs)
+            return _call_with_hooks(self, args, kwargs)
         except Exception as exc:
             _note_module(exc, self)
             raise
-
-    def _call_with_hooks(self, args, kwargs):
-        for key, hook in list(_global_forward_pre_hooks.items()) + list(self._forward_pre_hooks.items()):
-            if key in self._forward_pre_hooks_with_kwargs:
-                result = hook(self, args, kwargs)
-                if result is not None:
-                    args, kwargs = result
-            else:
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
-        backward_state = None
-        if self._backward_hooks or self._backward_pre_hooks:
-            from ember.nn.modules._backward_hooks import BackwardHookState
-            backward_state = BackwardHookState(self)
-            args = backward_state.wrap_inputs(args)
-        output = self.forward(*args, **kwargs)
-        for key, hook in list(_global_forward_hooks.items()) + list(self._forward_hooks.items()):
-            if key in self._forward_hooks_with_kwargs:
-                result = hook(self, args, kwargs, output)
-            else:
-                result = hook(self, args, output)
-            if result is not None:
-                output = result
-        if backward_state is not None:
-            output = backward_state.wrap_outputs(output)
-        return output
 
     __call__ = _call_impl
 
@@ -667,65 +947,127 @@ class Module:
 
     def __repr__(self):
         extra = self.extra_repr()
-        lines = extra.split('\n') if extra else []
-        child_lines = []
-        for key, module in self._modules.items():
-            mod_str = _addindent(repr(module), 2)
-            child_lines.append('(' + key + '): ' + mod_str)
-        lines = lines + child_lines
+        extra_lines = extra.split('\n') if extra else []
+        child_lines = ['(' + key + '): ' + _addindent(repr(module), 2) for key, module in self._modules.items()]
+        lines = extra_lines + child_lines
         main = self._get_name() + '('
         if lines:
-            if len(extra.split('\n')) == 1 and not child_lines:
-                main += extra
+            if len(extra_lines) == 1 and not child_lines:
+                main += extra_lines[0]
             else:
                 main += '\n  ' + '\n  '.join(lines) + '\n'
         return main + ')'
 
     def compile(self, *args, **kwargs):
+        """Accepted for compatibility; ember runs eagerly."""
         return None
 
 
-def _remove_from(module, name, d, *registries):
-    for reg in registries:
-        if reg == '__dict__':
-            if name in d:
-                del d[name]
-        elif name in d.get(reg, {}):
-            del d[reg][name]
+def _call_with_hooks(module, args, kwargs):
+    """A module call with forward/backward hooks, in torch's order; always-call hooks also run on errors."""
+    from ember.autograd import grad_mode
+    result = None
+    called_always = set()
+    try:
+        backward_pre_hooks = full_hooks = non_full_hooks = ()
+        if module._backward_pre_hooks or _global_backward_pre_hooks:
+            backward_pre_hooks = module._get_backward_pre_hooks()
+        if module._backward_hooks or _global_backward_hooks:
+            full_hooks, non_full_hooks = module._get_backward_hooks()
+        for hook_id, hook in (*_global_forward_pre_hooks.items(), *module._forward_pre_hooks.items()):
+            if hook_id in module._forward_pre_hooks_with_kwargs:
+                out = hook(module, args, kwargs)
+                if out is not None:
+                    if not (isinstance(out, tuple) and len(out) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                           f"but got {out}.")
+                    args, kwargs = out
+            else:
+                out = hook(module, args)
+                if out is not None:
+                    args = out if isinstance(out, tuple) else (out,)
+        bw_hook = None
+        if full_hooks or backward_pre_hooks:
+            from ember.nn.modules._backward_hooks import BackwardHook
+            bw_hook = BackwardHook(module, full_hooks, backward_pre_hooks)
+            args = bw_hook.setup_input_hook(args)
+        result = module.forward(*args, **kwargs)
+        for hook_id, hook in (*_global_forward_hooks.items(), *module._forward_hooks.items()):
+            if hook_id in module._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called:
+                called_always.add(hook_id)
+            if hook_id in module._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
+                out = hook(module, args, kwargs, result)
+            else:
+                out = hook(module, args, result)
+            if out is not None:
+                result = out
+        if bw_hook is not None:
+            if not isinstance(result, (Tensor, tuple)):
+                warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of "
+                              f"Tensors but received {type(result)}", stacklevel=3)
+            result = bw_hook.setup_output_hook(result)
+        if non_full_hooks and grad_mode.is_grad_enabled():
+            from ember.nn.modules._backward_hooks import attach_non_full_hooks
+            attach_non_full_hooks(module, non_full_hooks, args, result)
+        return result
+    except Exception:
+        for hook_id, hook in _global_forward_hooks.items():
+            if hook_id in _global_forward_hooks_always_called and hook_id not in called_always:
+                try:
+                    out = hook(module, args, result)
+                    if out is not None:
+                        result = out
+                except Exception as e:
+                    warnings.warn("global module forward hook with ``always_call=True`` raised an exception that "
+                                  f"was silenced as another error was raised in forward: {e}", stacklevel=3)
+        for hook_id, hook in module._forward_hooks.items():
+            if hook_id in module._forward_hooks_always_called and hook_id not in called_always:
+                try:
+                    if hook_id in module._forward_hooks_with_kwargs:
+                        out = hook(module, args, kwargs, result)
+                    else:
+                        out = hook(module, args, result)
+                    if out is not None:
+                        result = out
+                except Exception as e:
+                    warnings.warn("module forward hook with ``always_call=True`` raised an exception that was "
+                                  f"silenced as another error was raised in forward: {e}", stacklevel=3)
+        raise
 
 
 def _note_module(exc, module):
-    """Records the module an exception passed through; the outermost call writes the path into it."""
-    stack = getattr(exc, '_ember_modules', None)
-    if stack is None:
-        stack = []
-        try:
-            exc._ember_modules = stack
-        except AttributeError:
-            return
-    stack.append(module)
-    if getattr(exc, '_ember_path_written', False):
+    """Records the module an exception passed through; the outermost call writes the path into it.
+
+    The message becomes ``in model.<path> (<Class>): <message>``; the exception type is unchanged.
+    """
+    d = getattr(exc, '__dict__', None)
+    if d is None or d.get('_ember_path_written'):
         return
-    # Only the outermost module call (nothing above it on the stack) writes the message.
-    import inspect
-    frame = inspect.currentframe().f_back.f_back
+    stack = d.setdefault('_ember_modules', [])
+    stack.append(module)
+    # Only the outermost module call (no other module call further up the Python stack) writes the path.
+    import sys
+    frame = sys._getframe(2)
     while frame is not None:
-        if frame.f_code is Module._call_impl.__code__:
+        if frame.f_code is _CALL_CODE:
             return
         frame = frame.f_back
-    path = _module_path(stack)
-    inner = stack[0]
-    exc._ember_path_written = True
-    prefix = f"in {path} ({inner._get_name()}): "
+    d['_ember_path_written'] = True
+    prefix = f"in {_module_path(stack)} ({stack[0]._get_name()}): "
     if exc.args and isinstance(exc.args[0], str):
         exc.args = (prefix + exc.args[0],) + exc.args[1:]
     elif not exc.args:
-        exc.args = (prefix.rstrip(': '),)
+        exc.args = (prefix[:-2],)
+
+
+_CALL_CODE = Module._call_impl.__code__
 
 
 def _module_path(stack):
+    """``model.a.b`` for the call chain ``stack`` (innermost first), found through each caller's submodules."""
     names = ['model']
-    for parent, child in zip(reversed(stack), list(reversed(stack))[1:]):
-        name = next((k for k, m in parent._modules.items() if m is child), None)
+    chain = list(reversed(stack))
+    for parent, child in zip(chain, chain[1:]):
+        name = next((path for path, m in parent.named_modules(remove_duplicate=False) if m is child and path), None)
         names.append(name if name is not None else child._get_name())
     return '.'.join(names)
