@@ -364,9 +364,12 @@ class Tensor:
     # ------------------------------------------------------------------ conversion
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self._data.size != 1:
-            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
-        return _backend.get(self._device).to_numpy(self._data).reshape(()).item()
+        arr = self._data
+        if arr.size != 1:
+            raise RuntimeError(f"a Tensor with {arr.size} elements cannot be converted to Scalar")
+        if self._device is CPU:
+            return arr.item()
+        return _backend.get(self._device).to_numpy(arr).reshape(()).item()
 
     def tolist(self):
         """The tensor as (nested) Python lists of numbers."""
@@ -415,8 +418,11 @@ class Tensor:
         return int(self.item())
 
     def _scalar(self):
-        if self._data.size != 1:
+        arr = self._data
+        if arr.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
+        if self._device is CPU:
+            return arr.item()
         return self.item()
 
     def __int__(self):

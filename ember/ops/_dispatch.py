@@ -307,6 +307,8 @@ def apply(op, args, params=_EMPTY):
     """Runs ``op`` on ``args`` (Tensors or scalars) and records the graph when needed."""
     if op.promote is not None:
         arrays, _ = _promote(op, args)
+    elif len(args) == 1 and isinstance(args[0], Tensor):
+        arrays = (args[0]._data,)
     else:
         arrays = [a._data if isinstance(a, Tensor) else a for a in args]
     # the device: that of the first input when no other tensor input is elsewhere
@@ -355,6 +357,19 @@ def apply(op, args, params=_EMPTY):
     if record:
         _record(op, args, params, outs, xp, device)
     return outs if op.multi_output else outs[0]
+
+
+def unrecorded_view(base, arr):
+    """What ``apply`` returns for a view op whose graph is not recorded: ``arr`` (a view of ``base``'s
+    array) as a tensor sharing ``base``'s storage and version counter.  For hot paths such as ``x[i]``."""
+    t = _make(arr, base._device)
+    root = base._base if base._base is not None else base
+    t._base = root
+    t._vc = base._vc
+    t._view_version = base._vc.v
+    if not _grad_state['enabled'] and root._requires_grad:
+        t.__dict__['_no_grad_view'] = True
+    return t
 
 
 _make = Tensor._make

@@ -20,7 +20,7 @@ from ember import _dtype
 from ember import backend as _backend
 from ember._tensor import Tensor
 from ember.autograd import grad_mode
-from ember.ops._dispatch import apply, apply_inplace, _check_inplace_target, scalar_type_name
+from ember.ops._dispatch import apply, apply_inplace, _check_inplace_target, scalar_type_name, unrecorded_view
 from ember.ops._registry import Sample, ErrorSample, defop
 from ember.ops._index_util import accumulate_flat, advanced_key, advanced_positions
 
@@ -312,6 +312,17 @@ def _is_trivial(key, shape):
 
 def getitem(self, index):
     """``self[index]``: a view for ints, slices, None and ``...``; a copy with tensors, lists or masks."""
+    if index.__class__ is int:
+        # the common x[i] (a DataLoader's dataset lookups), without the general parse
+        shape = self._data.shape
+        if shape and -shape[0] <= index < shape[0]:
+            if index < 0:
+                index += shape[0]
+            if not self._requires_grad:
+                arr = self._data[index, ...]  # the Ellipsis keeps a 0-d result an array view
+                if arr.size:  # (an empty view needs the kernel's storage-offset handling)
+                    return unrecorded_view(self, arr)
+            return apply(_select, (self,), {'key': (index,)})
     key, view_op, adv_dims, adv_arrays, _ = _parse(self, index)
     if not adv_arrays:
         return apply(view_op, (self,), {'key': key})

@@ -344,17 +344,29 @@ def test_matches_reference(name):
     ours = models.get_model(name, num_classes=10)
     # 48x48 leaves 2x2 maps in the last stage: batch statistics over 8 values per channel are well conditioned
     # (1x1 maps with a batch of 2 amplify rounding to 1e-7 even in float64).  ResNeXt differs from ResNet-50
-    # only in its grouped convolutions, so its (slow) gradient check is left to the conv tests.
+    # only in its grouped convolutions, so its (slow) gradient check is left to the conv tests; AlexNet's
+    # classifier is 54M parameters of Linear, so only its features' gradients are checked (below).
     _check_against_reference(ours, ref, _image(size=64 if name == 'alexnet' else 48),
-                             train=name != 'resnext50_32x4d')
+                             train=name not in ('resnext50_32x4d', 'alexnet'))
+
+
+def test_alexnet_features_gradients():
+    ref, ours = RefAlexNet(), models.alexnet()
+    _check_against_reference(ours.features, ref.features, _image(size=64))
 
 
 @pytest.mark.parametrize('name', ['vgg11', 'vgg11_bn'])
 def test_vgg_matches_reference(name):
-    # VGG's classifier has 120M parameters whatever the input: one depth is enough for the numerics
+    # VGG's classifier has 120M parameters whatever the input: one depth, eval outputs only (its gradients are
+    # Linear's); the features' gradients are checked below
     ref = reference(name, num_classes=10)
     ours = models.get_model(name, num_classes=10)
-    _check_against_reference(ours, ref, _image(n=2, size=32), train=name.endswith('_bn'))
+    _check_against_reference(ours, ref, _image(n=2, size=32), train=False)
+
+
+def test_vgg_features_gradients():
+    from ember.vision.models.vgg import cfgs, make_layers
+    _check_against_reference(make_layers(cfgs['A'], batch_norm=True), ref_vgg_features(11, True), _image(size=64))
 
 
 def test_resnet_dilation_matches_reference():
@@ -630,3 +642,13 @@ def test_pretrained_flag_is_deprecated_alias():
         warnings.simplefilter('always')
         m = models.squeezenet1_1(pretrained=False, num_classes=3)
     assert m.num_classes == 3 and any("'pretrained' is deprecated" in str(w.message) for w in caught)
+
+
+def test_batchnorm_output_may_be_edited_in_place():
+    """Every BN -> ReLU(inplace=True) of these models needs it: batch norm's backward never reads its output."""
+    bn, relu = ember.nn.BatchNorm2d(3), ember.nn.ReLU(inplace=True)
+    x = ember.randn(4, 3, 5, 5, requires_grad=True)
+    relu(bn(x)).sum().backward()
+    tx = torch.tensor(x.detach().numpy(), requires_grad=True)
+    tnn.ReLU(inplace=True)(tnn.BatchNorm2d(3)(tx)).sum().backward()
+    _close(x.grad.numpy(), tx.grad.numpy(), 1e-4, 'input grad')
