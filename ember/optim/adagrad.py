@@ -45,13 +45,8 @@ class Adagrad(Optimizer):
                     value = complex(value, value)
                 state['sum'] = _state_tensor(_xp(p).full_like(p._data, value), p)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault('foreach', None)
-            group.setdefault('maximize', False)
-            group.setdefault('differentiable', False)
-            group.setdefault('fused', None)
+    # group keys added by newer versions, filled in when older pickles/state_dicts load
+    _setstate_defaults = dict(foreach=None, maximize=False, differentiable=False, fused=None)
 
     def share_memory(self):
         """No-op on NumPy arrays (kept for API compatibility)."""

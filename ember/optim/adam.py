@@ -52,16 +52,8 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
         _check_fused(fused, foreach, differentiable)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault('amsgrad', False)
-            group.setdefault('maximize', False)
-            group.setdefault('foreach', None)
-            group.setdefault('capturable', False)
-            group.setdefault('differentiable', False)
-            group.setdefault('fused', None)
-            group.setdefault('decoupled_weight_decay', False)
+    # group keys added by newer versions, filled in when older pickles/state_dicts load
+    _setstate_defaults = dict(amsgrad=False, maximize=False, foreach=None, capturable=False, differentiable=False, fused=None, decoupled_weight_decay=False)
 
     def step(self, closure=None):
         """Performs one optimization step; ``closure`` re-evaluates the loss and returns it."""

@@ -37,14 +37,8 @@ class NAdam(Optimizer):
                         capturable=capturable, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault('maximize', False)
-            group.setdefault('foreach', None)
-            group.setdefault('capturable', False)
-            group.setdefault('differentiable', False)
-            group.setdefault('decoupled_weight_decay', False)
+    # group keys added by newer versions, filled in when older pickles/state_dicts load
+    _setstate_defaults = dict(maximize=False, foreach=None, capturable=False, differentiable=False, decoupled_weight_decay=False)
 
     def step(self, closure=None):
         """Performs one optimization step; ``closure`` re-evaluates the loss and returns it."""

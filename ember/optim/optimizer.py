@@ -171,6 +171,8 @@ class Optimizer:
     def __getstate__(self):
         return {'defaults': self.defaults, 'state': self.state, 'param_groups': self.param_groups}
 
+    _setstate_defaults = {}
+
     def __setstate__(self, state):
         self.__dict__.update(state)
         for name in ('_optimizer_step_pre_hooks', '_optimizer_step_post_hooks', '_optimizer_state_dict_pre_hooks',
@@ -179,6 +181,9 @@ class Optimizer:
             if name not in self.__dict__:
                 setattr(self, name, OrderedDict())
         self.defaults.setdefault('differentiable', False)
+        for group in self.param_groups:
+            for key, value in self._setstate_defaults.items():
+                group.setdefault(key, value)
 
     def __repr__(self):
         text = self.__class__.__name__ + ' ('

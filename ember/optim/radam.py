@@ -33,14 +33,8 @@ class RAdam(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault('foreach', None)
-            group.setdefault('maximize', False)
-            group.setdefault('differentiable', False)
-            group.setdefault('decoupled_weight_decay', False)
-            group.setdefault('capturable', False)
+    # group keys added by newer versions, filled in when older pickles/state_dicts load
+    _setstate_defaults = dict(foreach=None, maximize=False, differentiable=False, decoupled_weight_decay=False, capturable=False)
 
     def step(self, closure=None):
         """Performs one optimization step; ``closure`` re-evaluates the loss and returns it."""
