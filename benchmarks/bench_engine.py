@@ -139,12 +139,32 @@ def softmax_numpy():
     return run
 
 
+def getitem_int(lib):
+    """``int(t[i])`` over a 1-D int64 tensor, as a map-style dataset's ``__getitem__`` does."""
+    t = lib.tensor(np.arange(1000, dtype=np.int64))
+
+    def run():
+        for i in range(0, 1000, 10):
+            int(t[i])
+    return run
+
+
+def erf_f32(lib):
+    x = lib.tensor(np.random.default_rng(0).standard_normal(1_000_000).astype(np.float32))
+
+    def run():
+        return lib.erf(x)
+    return run
+
+
 WORKLOADS = [
     ('per-op overhead: 100 small ops + backward', small_chain, small_chain_numpy),
     ('elementwise chain, 10M float32', big_elementwise, big_elementwise_numpy),
     ('matmul 1024x1024 forward+backward', matmul, matmul_numpy),
     ('sum 4096x4096 (all and dim=1)', big_sum, big_sum_numpy),
     ('softmax 4096x1024 dim=-1', softmax, softmax_numpy),
+    ('int(t[i]) x100 (dataset lookups)', getitem_int, None),
+    ('erf 1M float32', erf_f32, None),
 ]
 
 

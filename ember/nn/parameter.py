@@ -14,6 +14,8 @@ class Parameter(Tensor):
         if data is None:
             import ember
             data = ember.empty(0)
+        if requires_grad and not (data._dtype.is_floating_point or data._dtype.is_complex):
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         self = object.__new__(cls)
         self._data = data._data
         self._dtype = data._dtype

@@ -132,9 +132,78 @@ def _working(a):
     return a, _PIECES[a.dtype.itemsize]
 
 
+# float32 (and float16/bfloat16, computed in float32): two branch-free polynomials, accurate to about
+# 2 float32 ulps; both are evaluated everywhere and np.where picks (no boolean-mask gathers).
+#   |x| < 1:  erf(x) = x * P(s), s = 2 x^2 - 1: the first 7 terms of _SMALL_COEFFS in monomial form
+#   |x| >= 1: erfc(x) = exp(-x^2) / (sqrt(pi) x) * Q(s), s mapping t = 1/x from [1/4, 1] to [-1, 1];
+#             Q interpolates the float64 evaluation at 10 Chebyshev nodes (error < 1e-9); above 4,
+#             erf is 1 in float32, so x is clamped there.
+_F32_LARGE_LO = 0.25
+
+
+def _f32_tables():
+    cheb = np.polynomial.chebyshev
+    small = cheb.cheb2poly(np.array(_SMALL_COEFFS[:7]))
+    lo, hi = _F32_LARGE_LO, 1.0
+
+    def h(s):  # sqrt(pi) * x * exp(x^2) * erfc(x) at t = 1/x, in float64
+        x = 1 / ((s + 1) / 2 * (hi - lo) + lo)
+        return _SQRT_PI * x * np.exp(x * x) * _erfc_large(np, x, _PIECES[8])
+    large = cheb.cheb2poly(cheb.chebinterpolate(h, 9))
+    return tuple(np.float32(c) for c in small), tuple(np.float32(c) for c in large)
+
+
+def _horner_(xp, s, coeffs, out):
+    """sum(coeffs[k] * s**k), written into ``out``."""
+    acc = xp.multiply(s, coeffs[-1], out=out)
+    acc += coeffs[-2]
+    for c in coeffs[-3::-1]:
+        acc *= s
+        acc += c
+    return acc
+
+
+def _erf_f32(xp, x):
+    # in place in a few buffers: fresh large arrays cost more than the arithmetic
+    if x.ndim == 0:  # (NumPy makes scalars of 0-d results, which cannot be written in place)
+        return _erf_f32(xp, x.reshape(1)).reshape(())
+    small_c, large_c = _F32_TABLES
+    f32 = np.float32
+    a = xp.clip(x, f32(-1), f32(1))
+    b = xp.multiply(a, a)
+    b *= f32(2)
+    b -= f32(1)
+    small = _horner_(xp, b, small_c, xp.empty_like(a))
+    small *= a
+    xc = xp.abs(x, out=a)
+    xp.clip(xc, f32(1), f32(4), out=xc)
+    t = xp.reciprocal(xc, out=b)
+    s = xp.multiply(t, f32(2 / (1 - _F32_LARGE_LO)))
+    s -= f32((1 + _F32_LARGE_LO) / (1 - _F32_LARGE_LO))
+    large = _horner_(xp, s, large_c, xp.empty_like(s))
+    large *= t
+    xc *= xc
+    xp.negative(xc, out=xc)
+    xp.exp(xc, out=xc)
+    large *= xc
+    large *= f32(-1 / _SQRT_PI)
+    large += f32(1)
+    xp.copysign(large, x, out=large)
+    # select with exact arithmetic: small * m + large * (1 - m), m = 1.0 where |x| < 1 (NaN stays NaN)
+    m = xp.abs(x, out=s)
+    xp.less(m, f32(1), out=m)
+    small *= m
+    large *= xp.subtract(f32(1), m, out=b)
+    large += small
+    return large
+
+
 @quiet
 def erf_kernel(xp, a):
     """erf of a float array, with NumPy/CuPy operations only."""
+    if a.dtype.itemsize <= 4 and a.dtype.kind == 'f':
+        x = a if a.dtype == np.float32 else a.astype(np.float32)
+        return _erf_f32(xp, x).astype(a.dtype, copy=False)
     x, pieces = _working(a)
     ax = xp.abs(x)
     small = ax < 1
@@ -182,6 +251,9 @@ def erfinv_kernel(xp, a):
         y = y - r / (d + y * r)
     y = xp.where(ax == 1, xp.inf, xp.where(ax > 1, xp.nan, y))
     return (xp.sign(x) * y).astype(a.dtype, copy=False)
+
+
+_F32_TABLES = _f32_tables()
 
 
 # ----------------------------------------------------------------------------- erf / erfc / erfinv ops

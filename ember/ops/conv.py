@@ -16,10 +16,12 @@ two):
   the im2col matrix of ``x``).
 """
 import math
+import weakref
 
 import numpy as np
 
 from ember._tensor import Tensor
+from ember.autograd.grad_mode import _state as _grad_state
 from ember.ops._dispatch import apply
 from ember.ops._registry import ErrorSample, Sample, composite, defop
 
@@ -95,6 +97,48 @@ def _prod(seq):
     return math.prod(seq)
 
 
+# ----------------------------------------------------------------------------- im2col matrices kept for backward
+
+# The weight gradient needs the forward's im2col matrix again.  Rebuilding it costs as much as the forward's
+# copy, so the forward (with grad enabled) keeps it here, keyed by the input array, until the weight gradient
+# takes it or the input array is freed (a weakref drops the entry with it: the graph that saved the input is what
+# keeps the matrix alive).  The op table has no slot for such extra state; this side table stands in for one.
+_COLS = {}
+_COLS_LIMIT = 3 << 29       # 1.5 GiB: beyond it, columns are rebuilt in backward instead
+_cols_bytes = [0]
+
+
+def _remember_cols(x, key, cols):
+    if _cols_bytes[0] + cols.nbytes > _COLS_LIMIT:
+        return
+    i = id(x)
+
+    def drop(ref, i=i):
+        entry = _COLS.get(i)
+        if entry is not None and entry[0] is ref:
+            del _COLS[i]
+            _cols_bytes[0] -= entry[2].nbytes
+    try:
+        ref = weakref.ref(x, drop)
+    except TypeError:
+        return
+    old = _COLS.pop(i, None)
+    if old is not None:
+        _cols_bytes[0] -= old[2].nbytes
+    _COLS[i] = (ref, key, cols)
+    _cols_bytes[0] += cols.nbytes
+
+
+def _recall_cols(x, key):
+    """The kept im2col matrix of ``x`` for these conv params (handed over once), or None."""
+    entry = _COLS.get(id(x))
+    if entry is None or entry[0]() is not x or entry[1] != key:
+        return None
+    del _COLS[id(x)]
+    _cols_bytes[0] -= entry[2].nbytes
+    return entry[2]
+
+
 # ----------------------------------------------------------------------------- the three kernels
 
 def _columns_into(xp, cols, view, groups):
@@ -112,7 +156,12 @@ def _columns_into(xp, cols, view, groups):
     dst[...] = view.reshape(shape)
 
 
-def _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out=None):
+# Below this many output positions per image, one GEMM over the whole batch (columns (CK, N*L), result moved back
+# to the front) beats one GEMM per image: BLAS is inefficient on the narrow (CK, L) operands of small images.
+_FOLD_BELOW = 400
+
+
+def _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out=None, keep_cols=False):
     n = w.ndim - 2
     N, C = x.shape[:2]
     O = w.shape[0]
@@ -121,23 +170,30 @@ def _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out=None):
     L = _prod(out)
     ckg = (C // groups) * _prod(ksize)
     wm = w.reshape(groups, O // groups, ckg)
-    if L >= 32 or N == 1:
+    key = (tuple(ksize), stride, padding, dilation, groups, out) if keep_cols else None
+    if L >= _FOLD_BELOW or N == 1:
         # batch-major: (N, G, CK/G, L) and one GEMM per (batch item, group), no transpose of the result
         if b is None:
             cols = xp.ascontiguousarray(view).reshape(N, groups, ckg, L)
-            return xp.matmul(wm, cols).reshape((N, O) + out)
-        # the bias rides in the GEMM as a row of ones under the columns: saves a pass over the output
-        cols = xp.empty((N, groups, ckg + 1, L), dtype=x.dtype)
-        cols[:, :, ckg] = 1
-        _columns_into(xp, cols, view, groups)
-        wm = xp.concatenate([wm, b.reshape(groups, O // groups, 1)], axis=2)
-        return xp.matmul(wm, cols).reshape((N, O) + out)
-    else:
-        # tiny images: batch folded into the GEMM's columns, (G, CK/G, N*L), then moved back to the front
-        perm = (1,) + tuple(range(2, 2 + n)) + (0,) + tuple(range(2 + n, 2 + 2 * n))
-        cols = xp.ascontiguousarray(view.transpose(perm)).reshape(groups, ckg, N * L)
-        y = xp.matmul(wm, cols).reshape(O, N, L).transpose(1, 0, 2)
-        y = xp.ascontiguousarray(y).reshape((N, O) + out)
+            y = xp.matmul(wm, cols).reshape((N, O) + out)
+        else:
+            # the bias rides in the GEMM as a row of ones under the columns: saves a pass over the output
+            cols = xp.empty((N, groups, ckg + 1, L), dtype=x.dtype)
+            cols[:, :, ckg] = 1
+            _columns_into(xp, cols, view, groups)
+            wm = xp.concatenate([wm, b.reshape(groups, O // groups, 1)], axis=2)
+            y = xp.matmul(wm, cols).reshape((N, O) + out)
+            cols = cols[:, :, :ckg]
+        if key is not None:
+            _remember_cols(x, key, cols)
+        return y
+    # small images: batch folded into the GEMM's columns, (G, CK/G, N*L), then moved back to the front
+    perm = (1,) + tuple(range(2, 2 + n)) + (0,) + tuple(range(2 + n, 2 + 2 * n))
+    cols = xp.ascontiguousarray(view.transpose(perm)).reshape(groups, ckg, N * L)
+    if key is not None:
+        _remember_cols(x, key, cols)
+    y = xp.matmul(wm, cols).reshape(O, N, L).transpose(1, 0, 2)
+    y = xp.ascontiguousarray(y).reshape((N, O) + out)
     if b is not None:
         y += b.reshape((O,) + (1,) * n)
     return y
@@ -180,9 +236,18 @@ def _conv_weight_grad(xp, x, g, ksize, stride, padding, dilation, groups):
     O = g.shape[1]
     out = g.shape[2:]
     L = _prod(out)
-    view, _ = im2col(xp, x, ksize, stride, padding, dilation, out)
     ckg = (C // groups) * _prod(ksize)
     og = O // groups
+    cols = _recall_cols(x, (tuple(ksize), stride, padding, dilation, groups, tuple(out)))
+    if cols is not None:
+        # the forward's im2col matrix, in whichever layout the forward used
+        if cols.ndim == 4:
+            gw = xp.matmul(g.reshape(N, groups, og, L), cols.transpose(0, 1, 3, 2)).sum(axis=0)
+        else:
+            gm = xp.ascontiguousarray(g.reshape(N, O, L).transpose(1, 0, 2)).reshape(groups, og, N * L)
+            gw = xp.matmul(gm, cols.transpose(0, 2, 1))
+        return gw.reshape((O, C // groups) + tuple(ksize))
+    view, _ = im2col(xp, x, ksize, stride, padding, dilation, out)
     if og <= groups * L:
         # per-batch-item GEMMs summed over the batch: the (N, O, CK/G) partials are no bigger than the columns
         cols = xp.ascontiguousarray(view).reshape(N, groups, ckg, L)
@@ -208,7 +273,7 @@ def _bias_grad(F, grad):
 
 @defop('convolution', save='inputs', grad_name='ConvolutionBackward0')
 def _convolution(xp, x, w, b, stride, padding, dilation, groups, out=None):
-    return _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out)
+    return _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out, keep_cols=_grad_state['enabled'])
 
 
 @_convolution.derivative

@@ -49,7 +49,8 @@ def assert_equiv(ours, ref, rtol=1e-5, atol=1e-6, path='result'):
     """Compares two ``norm`` outputs; arrays with tolerances, everything else exactly."""
     if isinstance(ref, np.ndarray):
         assert isinstance(ours, np.ndarray), f'{path}: {ours!r} vs torch array'
-        assert ours.shape == ref.shape and ours.dtype == ref.dtype, f'{path}: {ours.dtype}{ours.shape} vs {ref.dtype}{ref.shape}'
+        assert (ours.shape, ours.dtype) == (ref.shape, ref.dtype), \
+            f'{path}: {ours.dtype}{ours.shape} vs torch {ref.dtype}{ref.shape}'
         if ref.dtype.kind in 'fc':
             np.testing.assert_allclose(ours, ref, rtol=rtol, atol=atol, err_msg=path)
         else:
@@ -446,8 +447,6 @@ def test_load_state_dict_hooks():
         h.remove()
         return log, result
     both(fn)
-    both(lambda lib: lib.nn.Linear(1, 1).register_load_state_dict_post_hook(lambda m, k: 1) and
-         lib.nn.Linear(1, 1).load_state_dict(lib.nn.Linear(1, 1).state_dict()))
 
     def returns_value(lib):
         m = lib.nn.Linear(1, 1)
@@ -459,7 +458,7 @@ def test_load_state_dict_hooks():
 def test_state_dict_hooks():
     def fn(lib):
         log = []
-        m = lib.nn.Sequential(lib.nn.Linear(1, 1))
+        m = deterministic(lib, lib.nn.Sequential(lib.nn.Linear(1, 1)))
         m.register_state_dict_pre_hook(lambda mod, prefix, keep: log.append(('pre', prefix, keep)))
 
         def post(mod, sd, prefix, metadata):
@@ -467,9 +466,16 @@ def test_state_dict_hooks():
             sd['added'] = lib.zeros(1)
         m[0].register_state_dict_post_hook(post)
         keys = list(m.state_dict(keep_vars=True))
-        m.register_state_dict_post_hook(lambda *a: {})
         return log, keys, m.state_dict()
     both(fn)
+
+    def replaces(lib, public):
+        m = deterministic(lib, lib.nn.Linear(1, 1))
+        hook = lambda *a: {'only': lib.zeros(1)}  # noqa: E731
+        m.register_state_dict_post_hook(hook) if public else m._register_state_dict_hook(hook)
+        return m.state_dict()
+    both(lambda lib: replaces(lib, True))
+    both(lambda lib: replaces(lib, False))
 
 
 # ----------------------------------------------------------------------------- modes, grads, moves
@@ -650,3 +656,27 @@ def test_error_path_through_containers_keeps_type():
     with pytest.raises(Custom) as info:
         ember.nn.Sequential(Raises())(1)
     assert info.value.args == ('in model.0 (Raises)',)
+
+
+# ----------------------------------------------------------------------------- Parameter and Buffer
+
+def test_parameter_and_buffer_like_torch():
+    def fn(lib):
+        nn = lib.nn
+        p = nn.Parameter(lib.ones(2))
+        derived = [p * 2, p.data, p.detach(), p.clone(), p[0], p.view(2), copy.deepcopy(p), p.to(lib.float64),
+                   p.float(), p + 0]
+        base = lib.ones(2)
+        shared = nn.Parameter(base)
+        with lib.no_grad():
+            shared.add_(1)
+        b = nn.Buffer(lib.ones(2, requires_grad=True))
+        return (repr(p), repr(nn.Parameter(lib.ones(2), requires_grad=False)), repr(nn.Parameter()),
+                repr(nn.Parameter(lib.ones(2, dtype=lib.int64), requires_grad=False)),
+                [(type(d).__name__, d.requires_grad, d.is_leaf) for d in derived],
+                base, shared._version, base._version, nn.Parameter(lib.ones(2, requires_grad=True) * 2).is_leaf,
+                (b.requires_grad, b.is_leaf, type(b).__name__), type(nn.Parameter(nn.Parameter(lib.ones(1)))).__name__,
+                issubclass(nn.UninitializedParameter, nn.Parameter))
+    both(fn)
+    both(lambda lib: lib.nn.Parameter(lib.ones(2, dtype=lib.int64)))
+    both(lambda lib: lib.nn.Buffer(3))

@@ -7,181 +7,34 @@ the tree, ``state_dict``, moving to a device or dtype, train/eval — follows
 from those three registries.  An error raised inside a call is re-raised with
 the path of the module where it happened: ``in model.classifier.1 (Linear): ...``.
 """
-import functools
 import warnings
-import weakref
-from collections import OrderedDict, namedtuple
-from typing import Any, TypeVar
+from collections import OrderedDict
+from typing import TypeVar
 
 from ember._extras import typename
 from ember._tensor import Tensor
+from ember.nn.modules import _hooks, _state_dict
+from ember.nn.modules._hooks import (RemovableHandle, register_module_backward_hook,  # noqa: F401
+                                     register_module_buffer_registration_hook, register_module_forward_hook,
+                                     register_module_forward_pre_hook, register_module_full_backward_hook,
+                                     register_module_full_backward_pre_hook,
+                                     register_module_module_registration_hook,
+                                     register_module_parameter_registration_hook)
+from ember.nn.modules._state_dict import _IncompatibleKeys  # noqa: F401
 from ember.nn.parameter import Buffer, Parameter
+
+# the global hook dicts themselves (mutated in place, never rebound), under torch's names too
+_global_forward_pre_hooks = _GLOBAL_FORWARD_PRE = _hooks._global_forward_pre_hooks
+_global_forward_hooks = _GLOBAL_FORWARD = _hooks._global_forward_hooks
+_global_backward_hooks = _GLOBAL_BACKWARD = _hooks._global_backward_hooks
+_global_backward_pre_hooks = _GLOBAL_BACKWARD_PRE = _hooks._global_backward_pre_hooks
+_global_forward_hooks_always_called = _hooks._global_forward_hooks_always_called
+_global_forward_hooks_with_kwargs = _hooks._global_forward_hooks_with_kwargs
 
 __all__ = ['register_module_forward_pre_hook', 'register_module_forward_hook',
            'register_module_full_backward_pre_hook', 'register_module_backward_hook',
            'register_module_full_backward_hook', 'register_module_buffer_registration_hook',
            'register_module_module_registration_hook', 'register_module_parameter_registration_hook', 'Module']
-
-_EXTRA_STATE_KEY_SUFFIX = '_extra_state'
-
-
-class _IncompatibleKeys(namedtuple('IncompatibleKeys', ['missing_keys', 'unexpected_keys'])):
-    __slots__ = ()
-
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return '<All keys matched successfully>'
-        return super().__repr__()
-
-    __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by the ``register_*_hook`` methods; ``remove()`` (or leaving a ``with`` block) unregisters.
-
-    Hooks live in an OrderedDict keyed by ``handle.id``; ``extra_dict`` names dicts of per-hook flags
-    (with_kwargs, always_call) whose entries go with it.
-    """
-
-    next_id = 0
-
-    def __init__(self, hooks_dict, *, extra_dict=None):
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = RemovableHandle.next_id
-        RemovableHandle.next_id += 1
-        if isinstance(extra_dict, dict):
-            extra_dict = [extra_dict]
-        self.extra_dict_ref = tuple(weakref.ref(d) for d in (extra_dict or ()))
-
-    def remove(self):
-        """Unregisters the hook (a second call does nothing)."""
-        for ref in (self.hooks_dict_ref,) + self.extra_dict_ref:
-            d = ref()
-            if d is not None:
-                d.pop(self.id, None)
-
-    def __getstate__(self):
-        return (self.hooks_dict_ref(), self.id, tuple(ref() for ref in self.extra_dict_ref))
-
-    def __setstate__(self, state):
-        self.hooks_dict_ref = weakref.ref(state[0] if state[0] is not None else OrderedDict())
-        self.id = state[1]
-        RemovableHandle.next_id = max(RemovableHandle.next_id, self.id + 1)
-        extra = state[2] if len(state) > 2 and state[2] is not None else ()
-        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-class _WrappedHook:
-    """A hook that also receives its module first (kept by weak reference, as torch does)."""
-
-    def __init__(self, hook, module=None):
-        self.hook = hook
-        functools.update_wrapper(self, hook)
-        self.with_module = module is not None
-        if self.with_module:
-            self.module = weakref.ref(module)
-
-    def __call__(self, *args, **kwargs):
-        if self.with_module:
-            module = self.module()
-            if module is None:
-                raise RuntimeError("You are trying to call the hook of a dead Module!")
-            return self.hook(module, *args, **kwargs)
-        return self.hook(*args, **kwargs)
-
-    def __getstate__(self):
-        state = {'hook': self.hook, 'with_module': self.with_module}
-        if self.with_module:
-            state['module'] = self.module()
-        return state
-
-    def __setstate__(self, state):
-        self.hook = state['hook']
-        self.with_module = state['with_module']
-        if self.with_module:
-            if state['module'] is None:
-                raise RuntimeError("You are trying to revive the hook of a dead Module!")
-            self.module = weakref.ref(state['module'])
-
-
-# ---------------------------------------------------------------------- global hooks (all modules)
-_global_buffer_registration_hooks = OrderedDict()
-_global_module_registration_hooks = OrderedDict()
-_global_parameter_registration_hooks = OrderedDict()
-_global_backward_pre_hooks = OrderedDict()
-_global_backward_hooks = OrderedDict()
-_global_is_full_backward_hook = None
-_global_forward_pre_hooks = OrderedDict()
-_global_forward_hooks = OrderedDict()
-_global_forward_hooks_always_called = OrderedDict()
-_global_forward_hooks_with_kwargs = OrderedDict()
-
-
-def _register_global(hooks, hook, extra_dict=None):
-    handle = RemovableHandle(hooks, extra_dict=extra_dict)
-    hooks[handle.id] = hook
-    return handle
-
-
-def register_module_buffer_registration_hook(hook):
-    """``hook(module, name, buffer)`` runs on every ``register_buffer``; it may return a new buffer."""
-    return _register_global(_global_buffer_registration_hooks, hook)
-
-
-def register_module_module_registration_hook(hook):
-    """``hook(module, name, submodule)`` runs on every submodule registration; it may return a new one."""
-    return _register_global(_global_module_registration_hooks, hook)
-
-
-def register_module_parameter_registration_hook(hook):
-    """``hook(module, name, param)`` runs on every ``register_parameter``; it may return a new one."""
-    return _register_global(_global_parameter_registration_hooks, hook)
-
-
-def register_module_forward_pre_hook(hook):
-    """``hook(module, args)`` runs before the forward of every module (before the module's own pre-hooks)."""
-    return _register_global(_global_forward_pre_hooks, hook)
-
-
-def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
-    """``hook(module, args, output)`` runs after the forward of every module (before its own hooks)."""
-    handle = _register_global(_global_forward_hooks, hook, extra_dict=_global_forward_hooks_always_called)
-    if with_kwargs:
-        _global_forward_hooks_with_kwargs[handle.id] = True
-    if always_call:
-        _global_forward_hooks_always_called[handle.id] = True
-    return handle
-
-
-def register_module_backward_hook(hook):
-    """Deprecated non-full backward hook for every module; use ``register_module_full_backward_hook``."""
-    global _global_is_full_backward_hook
-    if _global_is_full_backward_hook is True:
-        raise RuntimeError("Cannot use both regular backward hooks and full backward hooks as a global Module hook. "
-                           "Please use only one of them.")
-    _global_is_full_backward_hook = False
-    return _register_global(_global_backward_hooks, hook)
-
-
-def register_module_full_backward_pre_hook(hook):
-    """``hook(module, grad_output)`` runs for every module when the gradients of its outputs are ready."""
-    return _register_global(_global_backward_pre_hooks, hook)
-
-
-def register_module_full_backward_hook(hook):
-    """``hook(module, grad_input, grad_output)`` runs for every module when its input gradients are ready."""
-    global _global_is_full_backward_hook
-    if _global_is_full_backward_hook is False:
-        raise RuntimeError("Cannot use both regular backward hooks and full backward hooks as a global Module hook. "
-                           "Please use only one of them.")
-    _global_is_full_backward_hook = True
-    return _register_global(_global_backward_hooks, hook)
 
 
 def _addindent(text, spaces):
@@ -253,7 +106,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
-        for hook in _global_buffer_registration_hooks.values():
+        for hook in _hooks._global_buffer_registration_hooks.values():
             output = hook(self, name, tensor)
             if output is not None:
                 tensor = output
@@ -285,7 +138,7 @@ class Module:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
                              f"created explicitly. To express '{name}' as a function of another Tensor, compute "
                              "the value in the forward() method.")
-        for hook in _global_parameter_registration_hooks.values():
+        for hook in _hooks._global_parameter_registration_hooks.values():
             output = hook(self, name, param)
             if output is not None:
                 param = output
@@ -303,7 +156,7 @@ class Module:
             raise KeyError(f"module name can't contain \".\", got: {name}")
         if name == '':
             raise KeyError("module name can't be empty string \"\"")
-        for hook in _global_module_registration_hooks.values():
+        for hook in _hooks._global_module_registration_hooks.values():
             output = hook(self, name, module)
             if output is not None:
                 module = output
@@ -362,30 +215,13 @@ class Module:
             raise AttributeError("`" + name + "` is not a buffer")
         return buffer
 
-    def get_extra_state(self):
-        """Extra picklable state for ``state_dict`` (define it together with ``set_extra_state``)."""
-        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called.")
-
-    def set_extra_state(self, state):
-        """Restores what ``get_extra_state`` returned."""
-        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called.")
-
     def __setattr__(self, name, value):
         d = self.__dict__
-
-        def remove_from(*regs):
-            for reg in regs:
-                if name in reg:
-                    if isinstance(reg, dict):
-                        del reg[name]
-                    else:
-                        reg.discard(name)
-
         params = d.get('_parameters')
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            remove_from(d, self._buffers, self._modules, self._non_persistent_buffers_set)
+            _remove_from(name, d, self._buffers, self._modules, self._non_persistent_buffers_set)
             self.register_parameter(name, value)
             return
         if params is not None and name in params:
@@ -402,8 +238,8 @@ class Module:
                 raise TypeError(f"cannot assign '{typename(value)}' as child module '{name}' "
                                 "(torch.nn.Module or None expected)")
             if value is not None:
-                remove_from(d, self._parameters, self._buffers, self._non_persistent_buffers_set)
-            for hook in _global_module_registration_hooks.values():
+                _remove_from(name, d, self._parameters, self._buffers, self._non_persistent_buffers_set)
+            for hook in _hooks._global_module_registration_hooks.values():
                 output = hook(self, name, value)
                 if output is not None:
                     value = output
@@ -670,189 +506,19 @@ class Module:
         import ember
         return self._apply(lambda t: ember.empty_like(t, device=device), recurse=recurse)
 
-    # ------------------------------------------------------------------ state dict
-    def _save_to_state_dict(self, destination, prefix, keep_vars):
-        for name, p in self._parameters.items():
-            if p is not None:
-                destination[prefix + name] = p if keep_vars else p.detach()
-        for name, b in self._buffers.items():
-            if b is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = b if keep_vars else b.detach()
-        if getattr(type(self), 'get_extra_state', Module.get_extra_state) is not Module.get_extra_state:
-            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
-
-    def state_dict(self, *args, destination=None, prefix='', keep_vars=False):
-        """An ordered dict of parameters and persistent buffers keyed by dotted path.
-
-        Its ``_metadata`` attribute maps each module path to ``{'version': cls._version}``.
-        """
-        if args:
-            warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to "
-                          "https://pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict"
-                          " for details.", FutureWarning, stacklevel=2)
-            if destination is None:
-                destination = args[0]
-            if len(args) > 1 and prefix == '':
-                prefix = args[1]
-            if len(args) > 2 and keep_vars is False:
-                keep_vars = args[2]
-        if destination is None:
-            destination = OrderedDict()
-            destination._metadata = OrderedDict()
-        local_metadata = dict(version=self._version)
-        if hasattr(destination, '_metadata'):
-            destination._metadata[prefix[:-1]] = local_metadata
-        for hook in self._state_dict_pre_hooks.values():
-            hook(self, prefix, keep_vars)
-        self._save_to_state_dict(destination, prefix, keep_vars)
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + '.', keep_vars=keep_vars)
-        for hook in self._state_dict_hooks.values():
-            result = hook(self, destination, prefix, local_metadata)
-            if not getattr(hook, '_from_public_api', False):
-                if result is not None:
-                    destination = result
-            elif result is not None:
-                raise RuntimeError("state_dict post-hook must return None")
-        return destination
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                              error_msgs):
-        import ember
-        for hook in self._load_state_dict_pre_hooks.values():
-            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
-        local_state = {k: v for k, v in self._parameters.items() if v is not None}
-        local_state.update((k, v) for k, v in self._buffers.items()
-                           if v is not None and k not in self._non_persistent_buffers_set)
-        assign = local_metadata.get('assign_to_params_buffers', False)
-        for name, param in local_state.items():
-            key = prefix + name
-            if key not in state_dict:
-                if strict:
-                    missing_keys.append(key)
-                continue
-            value = state_dict[key]
-            if not isinstance(value, Tensor):
-                error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like '
-                                  f'object from checkpoint but received {type(value)}')
-                continue
-            if param.ndim == 0 and value.ndim == 1 and value.shape[0] == 1:
-                value = value[0]  # checkpoints of old versions saved 0-dim state as shape (1,)
-            if value.shape != param.shape:
-                error_msgs.append(f'size mismatch for {key}: copying a param with shape {value.shape} from '
-                                  f'checkpoint, the shape in current model is {param.shape}.')
-                continue
-            try:
-                with ember.no_grad():
-                    if assign:
-                        if isinstance(param, Parameter):
-                            if isinstance(value, Parameter):
-                                value.requires_grad_(param.requires_grad)
-                            else:
-                                value = Parameter(value, requires_grad=param.requires_grad)
-                        setattr(self, name, value)
-                    else:
-                        param.copy_(value)
-            except Exception as exc:
-                error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model are '
-                                  f'{param.size()} and whose dimensions in the checkpoint are {value.size()}, an '
-                                  f'exception occurred : {exc.args}.')
-        extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
-        if getattr(type(self), 'set_extra_state', Module.set_extra_state) is not Module.set_extra_state:
-            if extra_key in state_dict:
-                self.set_extra_state(state_dict[extra_key])
-            elif strict:
-                missing_keys.append(extra_key)
-        elif strict and extra_key in state_dict:
-            unexpected_keys.append(extra_key)
-        if strict:
-            for key in state_dict:
-                if key.startswith(prefix) and key != extra_key:
-                    head, dot, _ = key[len(prefix):].partition('.')
-                    # a dotted key belongs to the child it names (which reports its own leftovers)
-                    if (head not in self._modules) if dot else (head not in local_state):
-                        unexpected_keys.append(key)
-
-    def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copies parameters and buffers from ``state_dict``; returns ``(missing_keys, unexpected_keys)``.
-
-        ``strict`` makes missing or unexpected keys an error; ``assign=True`` puts the checkpoint's
-        tensors into the module instead of copying into the existing ones.
-        """
-        from collections.abc import Mapping
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing, unexpected, errors = [], [], []
-        metadata = getattr(state_dict, '_metadata', None)
-        state_dict = OrderedDict(state_dict)
-        if metadata is not None:
-            state_dict._metadata = metadata
-
-        def load(module, local_state_dict, prefix=''):
-            local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
-            if assign:
-                local_metadata['assign_to_params_buffers'] = assign
-            module._load_from_state_dict(local_state_dict, prefix, local_metadata, True, missing, unexpected, errors)
-            for name, child in module._modules.items():
-                if child is not None:
-                    child_prefix = prefix + name + '.'
-                    load(child, {k: v for k, v in local_state_dict.items() if k.startswith(child_prefix)},
-                         child_prefix)
-            incompatible = _IncompatibleKeys(missing, unexpected)
-            for hook in module._load_state_dict_post_hooks.values():
-                if hook(module, incompatible) is not None:
-                    raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not "
-                                         "expected to return new values, if incompatible_keys need to be modified, "
-                                         "it should be done inplace.")
-
-        load(self, state_dict)
-        if strict:
-            if unexpected:
-                errors.insert(0, 'Unexpected key(s) in state_dict: {}. '.format(
-                    ', '.join(f'"{k}"' for k in unexpected)))
-            if missing:
-                errors.insert(0, 'Missing key(s) in state_dict: {}. '.format(', '.join(f'"{k}"' for k in missing)))
-        if errors:
-            raise RuntimeError('Error(s) in loading state_dict for {}:\n\t{}'.format(
-                type(self).__name__, '\n\t'.join(errors)))
-        return _IncompatibleKeys(missing, unexpected)
-
-    def register_state_dict_pre_hook(self, hook):
-        """``hook(module, prefix, keep_vars)`` runs before ``state_dict`` collects this module."""
-        handle = RemovableHandle(self._state_dict_pre_hooks)
-        self._state_dict_pre_hooks[handle.id] = hook
-        return handle
-
-    def register_state_dict_post_hook(self, hook):
-        """``hook(module, state_dict, prefix, local_metadata)`` runs after; it must edit in place."""
-        hook._from_public_api = True
-        handle = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
-        return handle
-
-    def _register_state_dict_hook(self, hook):
-        if getattr(hook, '_from_public_api', False):
-            raise RuntimeError("Cannot register the same function as the state dict post hook that was "
-                               "previously registered via register_state_dict_post_hook")
-        handle = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
-        return handle
-
-    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
-        handle = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[handle.id] = _WrappedHook(hook, self if with_module else None)
-        return handle
-
-    def register_load_state_dict_pre_hook(self, hook):
-        """``hook(module, state_dict, prefix, local_metadata, strict, missing, unexpected, errors)`` runs first."""
-        return self._register_load_state_dict_pre_hook(hook, with_module=True)
-
-    def register_load_state_dict_post_hook(self, hook):
-        """``hook(module, incompatible_keys)`` runs after loading; it may edit the key lists in place."""
-        handle = RemovableHandle(self._load_state_dict_post_hooks)
-        self._load_state_dict_post_hooks[handle.id] = hook
-        return handle
+    # ------------------------------------------------------------------ state dict (see _state_dict.py)
+    get_extra_state = _state_dict.get_extra_state
+    set_extra_state = _state_dict.set_extra_state
+    _save_to_state_dict = _state_dict._save_to_state_dict
+    state_dict = _state_dict.state_dict
+    _load_from_state_dict = _state_dict._load_from_state_dict
+    load_state_dict = _state_dict.load_state_dict
+    register_state_dict_pre_hook = _state_dict.register_state_dict_pre_hook
+    register_state_dict_post_hook = _state_dict.register_state_dict_post_hook
+    _register_state_dict_hook = _state_dict._register_state_dict_hook
+    _register_load_state_dict_pre_hook = _state_dict._register_load_state_dict_pre_hook
+    register_load_state_dict_pre_hook = _state_dict.register_load_state_dict_pre_hook
+    register_load_state_dict_post_hook = _state_dict.register_load_state_dict_post_hook
 
     # ------------------------------------------------------------------ hooks
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
@@ -910,27 +576,27 @@ class Module:
 
     def _get_backward_hooks(self):
         full, non_full = [], []
-        if _global_is_full_backward_hook is True:
-            full += _global_backward_hooks.values()
+        if _hooks._global_is_full_backward_hook is True:
+            full += _hooks._global_backward_hooks.values()
         if self._is_full_backward_hook is True:
             full += self._backward_hooks.values()
-        if _global_is_full_backward_hook is False:
-            non_full += _global_backward_hooks.values()
+        if _hooks._global_is_full_backward_hook is False:
+            non_full += _hooks._global_backward_hooks.values()
         if self._is_full_backward_hook is False:
             non_full += self._backward_hooks.values()
         return full, non_full
 
     def _get_backward_pre_hooks(self):
-        return list(_global_backward_pre_hooks.values()) + list(self._backward_pre_hooks.values())
+        return list(_hooks._global_backward_pre_hooks.values()) + list(self._backward_pre_hooks.values())
 
     # ------------------------------------------------------------------ call
     def _call_impl(self, *args, **kwargs):
         try:
             if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
-                    or self._backward_pre_hooks or _global_forward_pre_hooks or _global_forward_hooks
-                    or _global_backward_hooks or _global_backward_pre_hooks):
+                    or self._backward_pre_hooks or _GLOBAL_FORWARD_PRE or _GLOBAL_FORWARD
+                    or _GLOBAL_BACKWARD or _GLOBAL_BACKWARD_PRE):
                 return self.forward(*args, **kwargs)
-            return _call_with_hooks(self, args, kwargs)
+            return _hooks.call_with_hooks(self, args, kwargs)
         except Exception as exc:
             _note_module(exc, self)
             raise
@@ -963,77 +629,14 @@ class Module:
         return None
 
 
-def _call_with_hooks(module, args, kwargs):
-    """A module call with forward/backward hooks, in torch's order; always-call hooks also run on errors."""
-    from ember.autograd import grad_mode
-    result = None
-    called_always = set()
-    try:
-        backward_pre_hooks = full_hooks = non_full_hooks = ()
-        if module._backward_pre_hooks or _global_backward_pre_hooks:
-            backward_pre_hooks = module._get_backward_pre_hooks()
-        if module._backward_hooks or _global_backward_hooks:
-            full_hooks, non_full_hooks = module._get_backward_hooks()
-        for hook_id, hook in (*_global_forward_pre_hooks.items(), *module._forward_pre_hooks.items()):
-            if hook_id in module._forward_pre_hooks_with_kwargs:
-                out = hook(module, args, kwargs)
-                if out is not None:
-                    if not (isinstance(out, tuple) and len(out) == 2):
-                        raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
-                                           f"but got {out}.")
-                    args, kwargs = out
+def _remove_from(name, *registries):
+    """Drops ``name`` from each dict or set (an attribute changing kind leaves its old registry)."""
+    for reg in registries:
+        if name in reg:
+            if isinstance(reg, dict):
+                del reg[name]
             else:
-                out = hook(module, args)
-                if out is not None:
-                    args = out if isinstance(out, tuple) else (out,)
-        bw_hook = None
-        if full_hooks or backward_pre_hooks:
-            from ember.nn.modules._backward_hooks import BackwardHook
-            bw_hook = BackwardHook(module, full_hooks, backward_pre_hooks)
-            args = bw_hook.setup_input_hook(args)
-        result = module.forward(*args, **kwargs)
-        for hook_id, hook in (*_global_forward_hooks.items(), *module._forward_hooks.items()):
-            if hook_id in module._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called:
-                called_always.add(hook_id)
-            if hook_id in module._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
-                out = hook(module, args, kwargs, result)
-            else:
-                out = hook(module, args, result)
-            if out is not None:
-                result = out
-        if bw_hook is not None:
-            if not isinstance(result, (Tensor, tuple)):
-                warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of "
-                              f"Tensors but received {type(result)}", stacklevel=3)
-            result = bw_hook.setup_output_hook(result)
-        if non_full_hooks and grad_mode.is_grad_enabled():
-            from ember.nn.modules._backward_hooks import attach_non_full_hooks
-            attach_non_full_hooks(module, non_full_hooks, args, result)
-        return result
-    except Exception:
-        for hook_id, hook in _global_forward_hooks.items():
-            if hook_id in _global_forward_hooks_always_called and hook_id not in called_always:
-                try:
-                    out = hook(module, args, result)
-                    if out is not None:
-                        result = out
-                except Exception as e:
-                    warnings.warn("global module forward hook with ``always_call=True`` raised an exception that "
-                                  f"was silenced as another error was raised in forward: {e}", stacklevel=3)
-        for hook_id, hook in module._forward_hooks.items():
-            if hook_id in module._forward_hooks_always_called and hook_id not in called_always:
-                try:
-                    if hook_id in module._forward_hooks_with_kwargs:
-                        out = hook(module, args, kwargs, result)
-                    else:
-                        out = hook(module, args, result)
-                    if out is not None:
-                        result = out
-                except Exception as e:
-                    warnings.warn("module forward hook with ``always_call=True`` raised an exception that was "
-                                  f"silenced as another error was raised in forward: {e}", stacklevel=3)
-        raise
-
+                reg.discard(name)
 
 def _note_module(exc, module):
     """Records the module an exception passed through; the outermost call writes the path into it.
