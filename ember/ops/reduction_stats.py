@@ -179,8 +179,12 @@ def _softmax(xp, a, dim, dtype):
     a = a.astype(dtype.np, copy=False)
     if a.size == 0 or a.ndim == 0:
         return xp.exp(a - a)
-    e = xp.exp(a - xp.max(a, axis=dim, keepdims=True))
-    e /= xp.sum(e, axis=dim, keepdims=True)
+    # one temporary, reused in place: subtract the max, exp, scale by 1/sum
+    e = xp.subtract(a, xp.max(a, axis=dim, keepdims=True))
+    xp.exp(e, out=e)
+    scale = xp.sum(e, axis=dim, keepdims=True)
+    xp.reciprocal(scale, out=scale)
+    e *= scale
     return e
 
 
@@ -198,8 +202,9 @@ def _log_softmax(xp, a, dim, dtype):
     a = a.astype(dtype.np, copy=False)
     if a.size == 0 or a.ndim == 0:
         return a - a
-    shifted = a - xp.max(a, axis=dim, keepdims=True)
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
+    shifted = xp.subtract(a, xp.max(a, axis=dim, keepdims=True))
+    shifted -= xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
+    return shifted
 
 
 @_log_softmax.derivative
