@@ -489,8 +489,9 @@ def _refresh_view(view):
 
 
 def _check_inplace_target(t, op_name):
-    if _grad_state['enabled'] and t._base is not None and t._base._requires_grad and t.__dict__.get('_no_grad_view'):
-        if isinstance(t.__dict__['_no_grad_view'], str):  # made inside a custom autograd Function
+    view_note = t.__dict__.get('_no_grad_view') if t._base is not None and _grad_state['enabled'] else None
+    if view_note and (t._requires_grad if isinstance(view_note, str) else t._base._requires_grad):
+        if isinstance(view_note, str):  # made inside a custom autograd Function
             raise RuntimeError(
                 f"{t.__dict__['_no_grad_view']} is a view and is being modified inplace. This view was created "
                 "inside a custom Function (or because an input was returned as-is) and the autograd logic to handle "

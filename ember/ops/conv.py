@@ -111,32 +111,33 @@ _cols_bytes = [0]
 def _remember_cols(x, key, cols):
     if _cols_bytes[0] + cols.nbytes > _COLS_LIMIT:
         return
-    i = id(x)
+    slot = (id(x), key)
 
-    def drop(ref, i=i):
-        entry = _COLS.get(i)
+    def drop(ref, slot=slot, table=_COLS, used=_cols_bytes):     # bound now: may run at interpreter exit
+        entry = table.get(slot)
         if entry is not None and entry[0] is ref:
-            del _COLS[i]
-            _cols_bytes[0] -= entry[2].nbytes
+            del table[slot]
+            used[0] -= entry[1].nbytes
     try:
         ref = weakref.ref(x, drop)
     except TypeError:
         return
-    old = _COLS.pop(i, None)
+    old = _COLS.pop(slot, None)
     if old is not None:
-        _cols_bytes[0] -= old[2].nbytes
-    _COLS[i] = (ref, key, cols)
+        _cols_bytes[0] -= old[1].nbytes
+    _COLS[slot] = (ref, cols)
     _cols_bytes[0] += cols.nbytes
 
 
 def _recall_cols(x, key):
     """The kept im2col matrix of ``x`` for these conv params (handed over once), or None."""
-    entry = _COLS.get(id(x))
-    if entry is None or entry[0]() is not x or entry[1] != key:
+    slot = (id(x), key)
+    entry = _COLS.get(slot)
+    if entry is None or entry[0]() is not x:
         return None
-    del _COLS[id(x)]
-    _cols_bytes[0] -= entry[2].nbytes
-    return entry[2]
+    del _COLS[slot]
+    _cols_bytes[0] -= entry[1].nbytes
+    return entry[1]
 
 
 # ----------------------------------------------------------------------------- the three kernels

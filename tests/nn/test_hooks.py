@@ -360,3 +360,36 @@ def test_legacy_backward_hook_runs():
         lin.register_backward_hook(lambda m, gi, go: log.append((len(gi), go[0].shape)))
         lin(_t(ember, (4, 3), 15)).sum().backward()
     assert log and log[0][1] == (4, 2)
+
+
+def test_custom_function_view_outputs_refuse_inplace():
+    """The rule behind the in-place error on hooked outputs: views made in a custom Function are read-only."""
+    def fn(lib):
+        class Half(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return (x * 2)[0:1]
+
+            @staticmethod
+            def backward(ctx, g):
+                return lib.cat([g, g * 0]) * 2
+
+        class Same(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+        out = []
+        for fn_cls, x in ((Half, lib.ones(2, requires_grad=True)), (Same, lib.ones(2, requires_grad=True) * 1),
+                          (Same, lib.ones(2))):
+            y = fn_cls.apply(x)
+            try:
+                y.relu_()
+                out.append('ok')
+            except RuntimeError as e:
+                out.append(str(e))
+        return out
+    both(fn)

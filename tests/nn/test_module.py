@@ -680,3 +680,14 @@ def test_parameter_and_buffer_like_torch():
     both(fn)
     both(lambda lib: lib.nn.Parameter(lib.ones(2, dtype=lib.int64)))
     both(lambda lib: lib.nn.Buffer(3))
+
+
+def test_batchnorm_checkpoint_versions():
+    def fn(lib):
+        bn = lib.nn.BatchNorm1d(2)
+        sd = {k: v for k, v in bn.state_dict().items() if k != 'num_batches_tracked'}
+        plain = bn.load_state_dict(sd, strict=False)  # no _metadata: an old checkpoint, the counter is filled in
+        versioned = bn.state_dict()
+        del versioned['num_batches_tracked']
+        return repr(plain), repr(bn.load_state_dict(versioned, strict=False))
+    both(fn)
