@@ -372,7 +372,28 @@ def _relu(xp, a):
 
 @_relu.derivative
 def _(F, ctx, g):
-    return F.where(F.gt(ctx.output, 0), g, 0.0)
+    return F.threshold_backward(g, ctx.output, threshold=0)
+
+
+_SAME_SIZE_INT = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
+
+
+@defop('threshold_backward', save='inputs', public=None)
+def _threshold_backward(xp, g, a, threshold):
+    """``g`` where ``a > threshold``, else 0 (NaN and inf in ``g`` kept or zeroed exactly, as a select)."""
+    keep = xp.greater(a, threshold)
+    bits = _SAME_SIZE_INT.get(g.dtype.itemsize)
+    if bits is None or g.dtype.kind not in 'fV' or g.ndim == 0 or keep.shape != g.shape:
+        return xp.where(keep, g, xp.zeros((), dtype=g.dtype))
+    # a bitwise AND with an all-ones/all-zeros mask is the same select as where(), in two cheap passes
+    out = xp.negative(keep.view(xp.uint8), dtype=bits)
+    xp.bitwise_and(out, g.view(bits), out=out)
+    return out.view(g.dtype)
+
+
+@_threshold_backward.derivative
+def _(F, ctx, grad):
+    return F.threshold_backward(grad, ctx.inputs[1], threshold=ctx.params['threshold']), None
 
 
 _relu.samples = lambda make: [Sample(make((2, 3))), Sample(make(())), Sample(make((0, 2))),
@@ -394,7 +415,7 @@ def _threshold_kernel(xp, a, threshold, value):
 
 
 def _threshold_rule(F, ctx, g):
-    return F.where(F.gt(ctx.inputs[0], ctx.params['threshold']), g, 0.0)
+    return F.threshold_backward(g, ctx.inputs[0], threshold=ctx.params['threshold'])
 
 
 _threshold = _activation('threshold', _threshold_kernel, _threshold_rule,

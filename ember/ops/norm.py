@@ -18,6 +18,7 @@ import numpy as np
 
 from ember import _dtype
 from ember._tensor import Tensor
+from ember.backend import of_array
 from ember.autograd import grad_mode
 from ember.ops._dispatch import apply
 from ember.ops._registry import ErrorSample, Sample, composite, defop
@@ -78,6 +79,9 @@ def _norm_rule(F, ctx, grads):
         x = F.reshape_copy(x, shape=work)
         gy = F.reshape_copy(gy, shape=work)
     rstd = F.rsqrt(var + p['eps'])
+    if center and not F.is_tensor_mode() and _stats_match_weight(x.shape, axes, wshape) \
+            and x.dtype == mean.dtype == gy.dtype and (w is None or w.dtype == x.dtype):
+        return _batch_norm_grads(x, w, mean, rstd, gy, gmean, gvar, axes, wshape, need, ctx.input_meta)
     xhat = (x - mean) * rstd if center else x * rstd
     gx = gw = gb = None
     if len(need) > 1 and need[1]:
@@ -100,6 +104,45 @@ def _norm_rule(F, ctx, grads):
             gx = gx + gvar * (2.0 / m) * ((x - mean) if center else x)
         if work is not None:
             gx = F.reshape_copy(gx, shape=shape)
+    return gx, gw, gb
+
+
+def _stats_match_weight(shape, axes, wshape):
+    """Whether the weight is constant exactly along the statistics axes (batch norm's layout)."""
+    padded = (1,) * (len(shape) - len(wshape)) + tuple(wshape)
+    return len(padded) == len(shape) and \
+        {i for i, n in enumerate(shape) if n != 1 and padded[i] == 1} == {i for i in axes if shape[i] != 1}
+
+
+def _batch_norm_grads(x, w, mean, rstd, gy, gmean, gvar, axes, wshape, need, meta):
+    """The rule on plain arrays when weight and statistics share their axes: per-channel sums, few full passes.
+
+    With a = w * rstd, m elements per statistic and xc = x - mean:
+    gx = a * gy - xc * (a * rstd**2 * sum(gy * xc) / m) - a * sum(gy) / m,
+    gw = rstd * sum(gy * xc), gb = sum(gy).
+    """
+    m = math.prod(x.shape[a] for a in axes)
+    xc = x - mean
+    sum_gy = gy.sum(axis=axes, keepdims=True)
+    buf = gy * xc
+    sum_gyxc = buf.sum(axis=axes, keepdims=True)
+    gx = gw = gb = None
+    if len(need) > 1 and need[1]:
+        gw = (sum_gyxc * rstd).reshape(meta[1][0])
+    if len(need) > 2 and need[2]:
+        gb = sum_gy.reshape(meta[2][0])
+    if need[0]:
+        a = rstd * w.reshape(wshape) if w is not None else rstd
+        xc *= a * rstd * rstd * sum_gyxc * (1.0 / m)
+        xc += a * sum_gy * (1.0 / m)
+        gx = of_array(gy).xp.multiply(gy, a, out=buf)
+        gx -= xc
+        # gradient that reached the mean/var outputs (only under higher-order differentiation)
+        if gmean.any():
+            gx += gmean * (1.0 / m)
+        if gvar.any():
+            gx += gvar * (2.0 / m) * (x - mean)
+        gx = gx.reshape(meta[0][0])
     return gx, gw, gb
 
 

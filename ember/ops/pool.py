@@ -50,7 +50,7 @@ def _max_pool(xp, x, ksize, stride, padding, dilation, ceil_mode, with_indices=T
     xpad = _padded_input(xp, x, ksize, stride, padding, dilation, out, -math.inf)
     mult = [math.prod(spatial[i + 1:]) for i in range(n)]
     positions = list(np.ndindex(*ksize))
-    views = [xpad[(Ellipsis,) + kernel_slices(kpos, stride, dilation, out)] for kpos in positions]
+    views = _window_views(xp, xpad, positions, stride, dilation, out)
     best = views[0].copy()
     for v in views[1:]:
         xp.maximum(best, v, out=best)       # NaN propagates, as in torch
@@ -78,8 +78,31 @@ def _max_pool(xp, x, ksize, stride, padding, dilation, ceil_mode, with_indices=T
         start = np.arange(out[i], dtype=np.int64) * stride[i] - padding[i]
         flat = flat + (start * mult[i]).reshape((-1,) + (1,) * (n - 1 - i))
     offsets = np.array([sum(kp[i] * dilation[i] * mult[i] for i in range(n)) for kp in positions], dtype=np.int64)
-    indices = xp.asarray(offsets)[arg] + xp.asarray(flat)
+    indices = xp.take(xp.asarray(offsets), arg)
+    indices += xp.asarray(flat)
     return best, indices
+
+
+def _window_views(xp, xpad, positions, stride, dilation, out):
+    """One strided view of ``xpad`` per kernel position, covering every window.
+
+    A stride along the last dim makes every view step over memory, which NumPy's loops handle several
+    times slower than unit steps; so the last dim is first split into its ``stride`` phases (one copy
+    of the input), after which each view is a unit-stride slice of one phase.
+    """
+    s, d, o = stride[-1], dilation[-1], out[-1]
+    if s == 1 or o <= 1:
+        return [xpad[(Ellipsis,) + kernel_slices(kpos, stride, dilation, out)] for kpos in positions]
+    phases = {}
+    views = []
+    for kpos in positions:
+        offset = kpos[-1] * d
+        phase = offset % s
+        if phase not in phases:
+            phases[phase] = xp.ascontiguousarray(xpad[..., phase::s])
+        lead = kernel_slices(kpos[:-1], stride[:-1], dilation[:-1], out[:-1])
+        views.append(phases[phase][(Ellipsis,) + lead + (slice(offset // s, offset // s + o),)])
+    return views
 
 
 def _pool_grad_name(kind):
