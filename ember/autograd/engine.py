@@ -97,7 +97,7 @@ def _accumulate(node, grad, create_graph):
 def _has_nan(grad, create_graph):
     arr = grad._data if create_graph else grad
     xp = _backend.of_array(arr).xp
-    return arr.dtype.kind in 'fc' and bool(xp.isnan(arr).any())
+    return arr.dtype.kind in 'fcV' and bool(xp.isnan(arr).any())
 
 
 def run_backward(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=True):

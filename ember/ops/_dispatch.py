@@ -76,7 +76,7 @@ class OpNode(Node):
                 for i, a in enumerate(arrays):
                     t = Tensor._make(a, self.device)
                     t._vc = self.out_version
-                    if a.dtype.kind in 'fc':
+                    if t._dtype.category >= 2:
                         t._requires_grad = True
                         t._grad_fn = self
                         t._output_nr = i
@@ -446,7 +446,7 @@ def _record(op, args, params, outs, xp, device):
         node.out_versions = watched._vc.v
     nondiff = op.nondiff_outputs
     for i, o in enumerate(outs):
-        if (nondiff and i in nondiff) or o._data.dtype.kind not in 'fc':
+        if (nondiff and i in nondiff) or o._dtype.category < 2:  # (bfloat16's NumPy kind is 'V')
             continue
         o._requires_grad = True
         o._grad_fn = node
