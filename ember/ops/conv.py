@@ -4,6 +4,8 @@ A convolution is a window view of the (padded) input times one GEMM.  The
 window view (``_windows``) is a strided view of shape ``(N, C, *kernel,
 *out)``; copying it gives the im2col matrix, which one batched ``matmul``
 multiplies by the weight, the groups being the batch of that matmul.
+Stride-1 2-D convolutions on large images copy only the kernel-width shifts
+and take each kernel row as a flat shift of them (``_row_columns``).
 
 Three kernels make convolution closed under differentiation, which is what
 gives double backward (all bilinear, so each rule is written with the other
@@ -162,11 +164,56 @@ def _columns_into(xp, cols, view, groups):
 _FOLD_BELOW = 400
 
 
+def _row_columns(xp, x, kw, padding, dilation, out):
+    """Columns over the kernel's width only, (N, C * kW, Hp * Wo): row ``kh`` of the kernel is a flat shift.
+
+    For a stride-1 2-D convolution, the rows of the kernel need no copy: in the flattened (Hp, Wo) axis, kernel
+    row ``kh`` reads the contiguous run starting at ``kh * dH * Wo``.  Only the kW shifts are copied (a third of
+    the full im2col matrix for a 3x3 kernel).
+    """
+    N, C = x.shape[:2]
+    xpad = pad_spatial(xp, x, padding, padding)
+    Hp, Wo = xpad.shape[2], out[1]
+    cols = xp.empty((N, C, kw, Hp, Wo), dtype=x.dtype)
+    for j in range(kw):
+        cols[:, :, j] = xpad[:, :, :, j * dilation[1]:j * dilation[1] + Wo]
+    return cols.reshape(N, C * kw, Hp * Wo)
+
+
+def _row_shift_gemms(xp, lhs, cols, kh, dh, out):
+    """``sum_kh lhs[kh] @ cols[:, :, shifted by kh]``: the stride-1 2-D convolution from ``_row_columns``."""
+    Ho, Wo = out
+    L = Ho * Wo
+    y = xp.matmul(lhs[0], cols[:, :, :L])
+    tmp = xp.empty_like(y) if kh > 1 else None
+    for i in range(1, kh):
+        start = i * dh * Wo
+        xp.matmul(lhs[i], cols[:, :, start:start + L], out=tmp)
+        y += tmp
+    return y
+
+
+def _uses_row_shift(n, x, ksize, stride, groups, L):
+    """Whether a forward takes the kernel-row-shift route (2-D, stride 1, ungrouped, large enough images)."""
+    return n == 2 and groups == 1 and ksize[0] > 1 and all(s == 1 for s in stride) and L >= _FOLD_BELOW \
+        and x.shape[0] > 0
+
+
 def _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out=None, keep_cols=False):
     n = w.ndim - 2
     N, C = x.shape[:2]
     O = w.shape[0]
     ksize = w.shape[2:]
+    floor = tuple(out_len(m, k, s, p, d) for m, k, s, p, d in zip(x.shape[2:], ksize, stride, padding, dilation))
+    if (out is None or tuple(out) == floor) and _uses_row_shift(n, x, ksize, stride, groups, _prod(floor)):
+        cols = _row_columns(xp, x, ksize[1], padding, dilation, floor)
+        lhs = xp.ascontiguousarray(w.transpose(2, 0, 1, 3)).reshape(ksize[0], O, C * ksize[1])
+        y = _row_shift_gemms(xp, lhs, cols, ksize[0], dilation[0], floor).reshape((N, O) + floor)
+        if b is not None:
+            y += b.reshape((O,) + (1,) * n)
+        if keep_cols:
+            _remember_cols(x, (tuple(ksize), stride, padding, dilation, groups, floor, 'rows'), cols)
+        return y
     view, out = im2col(xp, x, ksize, stride, padding, dilation, out)
     L = _prod(out)
     ckg = (C // groups) * _prod(ksize)
@@ -220,8 +267,14 @@ def _conv_transpose_forward(xp, g, w, b, stride, padding, dilation, groups, outp
     ksize = w.shape[2:]
     K = _prod(ksize)
     wm = w.reshape(groups, Cin // groups, og * K).transpose(0, 2, 1)
-    gm = g.reshape(N, groups, Cin // groups, _prod(L))
-    cols = xp.matmul(wm, gm).reshape((N, groups * og) + tuple(ksize) + tuple(L))
+    if _prod(L) >= _FOLD_BELOW or N == 1:
+        gm = g.reshape(N, groups, Cin // groups, _prod(L))
+        cols = xp.matmul(wm, gm).reshape((N, groups * og) + tuple(ksize) + tuple(L))
+    else:
+        # small images: batch folded into the GEMM's columns; col2im reads the (N, ...) layout as a strided view
+        gm = xp.ascontiguousarray(g.reshape(N, Cin, _prod(L)).transpose(1, 0, 2)).reshape(groups, Cin // groups, -1)
+        cols = xp.matmul(wm, gm).reshape((groups * og,) + tuple(ksize) + (N,) + tuple(L))
+        cols = cols.transpose((n + 1,) + tuple(range(n + 1)) + tuple(range(n + 2, 2 * n + 2)))
     size = tuple((l - 1) * s - 2 * p + d * (k - 1) + op + 1
                  for l, s, p, d, k, op in zip(L, stride, padding, dilation, ksize, output_padding))
     y = col2im(xp, cols, size, ksize, stride, padding, dilation)
@@ -239,7 +292,16 @@ def _conv_weight_grad(xp, x, g, ksize, stride, padding, dilation, groups):
     L = _prod(out)
     ckg = (C // groups) * _prod(ksize)
     og = O // groups
-    cols = _recall_cols(x, (tuple(ksize), stride, padding, dilation, groups, tuple(out)))
+    key = (tuple(ksize), stride, padding, dilation, groups, tuple(out))
+    cols = _recall_cols(x, key + ('rows',))
+    if cols is not None:
+        # the forward's kW-only columns: one GEMM per kernel row against its shifted run, (O, kH, C * kW)
+        gm = g.reshape(N, O, L)
+        parts = [xp.matmul(gm, cols[:, :, i * dilation[0] * out[1]:][:, :, :L].transpose(0, 2, 1)).sum(axis=0)
+                 for i in range(ksize[0])]
+        gw = xp.stack(parts, axis=1).reshape(O, ksize[0], C, ksize[1]).transpose(0, 2, 1, 3)
+        return xp.ascontiguousarray(gw)
+    cols = _recall_cols(x, key)
     if cols is not None:
         # the forward's im2col matrix, in whichever layout the forward used
         if cols.ndim == 4:
