@@ -284,7 +284,10 @@ _erfinv, erfinv, erfinv_ = unary_op('erfinv', erfinv_kernel, _erfinv_rule, modul
 # ----------------------------------------------------------------------------- sigmoid / logit
 
 def _sigmoid_kernel(xp, a):
-    return 1 / (1 + xp.exp(-a))
+    out = xp.negative(a, out=xp.empty_like(a))   # one buffer, reused in place: 1 / (1 + exp(-a))
+    xp.exp(out, out=out)
+    out += 1
+    return xp.reciprocal(out, out=out)
 
 
 def _sigmoid_rule(F, ctx, g):
