@@ -10,7 +10,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runner import compare, print_table  # noqa: E402
+from runner import run_workloads  # noqa: E402
 
 import ember  # noqa: E402
 
@@ -61,15 +61,7 @@ WORKLOADS = [
 
 
 def main(selected=None):
-    rows = []
-    for name, make in WORKLOADS:
-        if selected and not any(s in name for s in selected):
-            continue
-        sides = {'ember': make(ember)}
-        if torch is not None:
-            sides['torch'] = make(torch)
-        rows.append((name, compare(sides, rounds=5)))
-    print_table(rows)
+    run_workloads(WORKLOADS, {'ember': ember, 'torch': torch}, selected, rounds=5)
 
 
 if __name__ == '__main__':

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runner import compare, print_table  # noqa: E402
+from runner import run_workloads  # noqa: E402
 
 import ember  # noqa: E402
 
@@ -172,22 +172,7 @@ WORKLOADS = [
 
 
 def main(selected=None):
-    rows = []
-    for name, make, make_np in WORKLOADS:
-        if selected and not any(s in name for s in selected):
-            continue
-        sides = {}
-        try:
-            sides['ember'] = make(ember)
-        except (AttributeError, ImportError) as e:
-            print(f'skip {name}: {e}')
-            continue
-        if torch is not None:
-            sides['torch'] = make(torch)
-        if make_np is not None:
-            sides['numpy'] = make_np()
-        rows.append((name, compare(sides)))
-    print_table(rows)
+    run_workloads(WORKLOADS, {'ember': ember, 'torch': torch}, selected)
 
 
 if __name__ == '__main__':

@@ -56,3 +56,29 @@ def print_table(rows):
         print(f"| {name:<44} | {fmt_time(e) if e else '-':>11} | {fmt_time(tt) if tt else '-':>11} | "
               f"{fmt_time(n) if n else '-':>11} | {(f'{e / tt:.2f}x' if e and tt else '-'):>11} | "
               f"{(f'{e / n:.2f}x' if e and n else '-'):>11} |")
+
+
+def run_workloads(workloads, libs, selected=None, rounds=7):
+    """Times each ``(name, make, make_numpy)`` workload on every lib and prints one table.
+
+    ``make(lib)`` returns the callable to time; ``make_numpy()`` (or None) the hand-written NumPy
+    version.  ``libs`` maps side names ('ember', 'torch') to modules (None: side skipped);
+    ``selected`` keeps only workloads whose name contains one of its strings.
+    """
+    rows = []
+    for name, make, *rest in workloads:
+        make_np = rest[0] if rest else None
+        if selected and not any(s in name for s in selected):
+            continue
+        sides = {}
+        try:
+            for side, lib in libs.items():
+                if lib is not None:
+                    sides[side] = make(lib)
+        except (AttributeError, ImportError) as e:
+            print(f'skip {name}: {e}')
+            continue
+        if make_np is not None:
+            sides['numpy'] = make_np()
+        rows.append((name, compare(sides, rounds=rounds)))
+    print_table(rows)
