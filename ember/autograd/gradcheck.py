@@ -16,28 +16,27 @@ def _flat_outputs(func, inputs):
     return [o for o in out if isinstance(o, Tensor) and o._dtype.category >= 2]
 
 
+def _flat_values(func, inputs):
+    return [np.array(o._data, dtype=np.complex128 if o.is_complex() else np.float64).reshape(-1)
+            for o in _flat_outputs(func, inputs)]
+
+
 def _numerical_jacobian(func, inputs, wrt, eps):
     """Columns of d(outputs)/d(input) by central differences, one per element of each checked input."""
     jac = []
-    if True:  # grad stays enabled: gradgradcheck's function differentiates inside
-        for i in wrt:
-            x = inputs[i]
-            arr = x._data
-            flat = arr.reshape(-1) if arr.flags.c_contiguous else None
-            cols = []
-            for k in range(arr.size):
-                idx = np.unravel_index(k, arr.shape)
-                orig = arr[idx].copy()
-                arr[idx] = orig + eps
-                plus = [np.array(o._data, dtype=np.complex128 if o.is_complex() else np.float64).reshape(-1)
-                        for o in _flat_outputs(func, inputs)]
-                arr[idx] = orig - eps
-                minus = [np.array(o._data, dtype=np.complex128 if o.is_complex() else np.float64).reshape(-1)
-                         for o in _flat_outputs(func, inputs)]
-                arr[idx] = orig
-                cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
-            del flat
-            jac.append(cols)
+    for i in wrt:  # grad stays enabled: gradgradcheck's function differentiates inside
+        arr = inputs[i]._data
+        cols = []
+        for k in range(arr.size):
+            idx = np.unravel_index(k, arr.shape)
+            orig = arr[idx].copy()
+            arr[idx] = orig + eps
+            plus = _flat_values(func, inputs)
+            arr[idx] = orig - eps
+            minus = _flat_values(func, inputs)
+            arr[idx] = orig
+            cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
+        jac.append(cols)
     return jac  # jac[input][element][output] -> vector over output elements
 
 

@@ -11,7 +11,7 @@ from ember.ops._registry import TABLE, ErrorSample, OpDef, Sample, composite, de
 FAMILIES = ['pointwise', 'reduction', 'shape', 'creation']
 _OPTIONAL = ['pointwise_math', 'activation', 'comparison', 'shape_extra', 'shape_views', 'shape_copy', 'padding',
              'indexing', 'scatter_gather', 'index_ops', 'linalg', 'linalg_einsum', 'linalg_decomp', 'linalg_funcs',
-             'sorting', 'random', 'nn_kernels', 'conv', 'pool', 'norm', 'resample', 'reduction_stats',
+             'sorting', 'random', 'conv', 'pool', 'norm', 'resample', 'reduction_stats',
              'reduction_cumulative', 'counting', 'rnn_kernels']
 
 

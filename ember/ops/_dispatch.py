@@ -10,7 +10,7 @@ import numpy as np
 from ember import _dtype
 from ember import backend as _backend
 from ember._device import CPU
-from ember._tensor import Tensor, _Version
+from ember._tensor import Tensor
 from ember.autograd import grad_mode
 from ember.autograd.graph import FREED_MESSAGE, NO_EDGE, Node, edge_of, get_accumulate_node, new_node, DelayedError
 from ember.ops._registry import SCALAR_NAMES
@@ -24,13 +24,12 @@ _ndarray = np.ndarray
 class BackwardContext:
     """What a derivative rule sees: saved inputs and output, params, needs_input_grad."""
 
-    __slots__ = ('inputs', 'output', 'params', 'extra', 'needs_input_grad', 'input_meta')
+    __slots__ = ('inputs', 'output', 'params', 'needs_input_grad', 'input_meta')
 
-    def __init__(self, inputs, output, params, extra, needs_input_grad, input_meta):
+    def __init__(self, inputs, output, params, needs_input_grad, input_meta):
         self.inputs = inputs
         self.output = output
         self.params = params
-        self.extra = extra
         self.needs_input_grad = needs_input_grad
         self.input_meta = input_meta
 
@@ -46,7 +45,6 @@ class OpNode(Node):
     __slots__ = ('op', 'params', 'saved', 'versions', 'out_arrays', 'out_version', 'out_versions',
                  'released', 'xp', 'device', 'needs_input_grad', 'inputs', 'output')
 
-    extra = None
 
     def release(self):
         self.saved = self.out_arrays = self.inputs = self.output = None
@@ -107,7 +105,7 @@ class OpNode(Node):
             result = op.backward(ns, self, grads if op.multi_output else grads[0])
             return result if result.__class__ is tuple else (result,)
         inputs, output = self._unpack(create_graph)
-        ctx = BackwardContext(inputs, output, self.params, None, self.needs_input_grad, self.input_meta)
+        ctx = BackwardContext(inputs, output, self.params, self.needs_input_grad, self.input_meta)
         grad = grads if op.multi_output else grads[0]
         if create_graph:
             if op.once_differentiable:

@@ -91,7 +91,7 @@ class OpDef:
     __slots__ = ('name', 'forward', 'backward', 'promote', 'promote_skip', 'save_inputs', 'save_output',
                  'view', 'multi_output', 'once_differentiable', 'grad_name', 'public', 'samples',
                  'error_samples', 'dtypes', 'gradcheck', 'gradgradcheck', 'atol', 'rtol', 'torch_public',
-                 'inplace_of', 'needs_extra', 'nondiff_outputs', 'saved_for', '__dict__')
+                 'nondiff_outputs', 'saved_for', '__dict__')
 
     def __init__(self, name, forward=None, *, promote=None, promote_skip=0, save=None, view=False,
                  multi_output=False, once_differentiable=False, grad_name=None, public=None,

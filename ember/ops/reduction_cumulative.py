@@ -8,7 +8,6 @@ higher-order gradients).
 import numpy as np
 
 from ember import _dtype
-from ember._tensor import Tensor
 from ember.ops._dispatch import apply, apply_out
 from ember.ops._registry import Sample, ErrorSample, composite, defop
 from ember.ops._util import wrap_dim

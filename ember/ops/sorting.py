@@ -7,12 +7,10 @@ as in torch.
 """
 import numpy as np
 
-from ember import _dtype
-from ember._tensor import Tensor
 from ember.ops._dispatch import apply
 from ember.ops._registry import Sample, ErrorSample, composite, defop
 from ember.ops._util import wrap_dim
-from ember.ops.reduction import _check_nonempty, _out, expand_reduced, reduce_dims, return_types
+from ember.ops.reduction import _check_nonempty, _out, expand_reduced, return_types
 
 
 def _stable_argsort(xp, a, axis, descending):
