@@ -10,6 +10,7 @@ import warnings
 import ember
 from ember import _dtype
 from ember.autograd import no_grad
+from ember.nn._functional.misc import pairwise_distance
 from ember.nn._functional.loss import (_dtype_name, check_reduction, legacy_reduction, reduce_loss,
                                        resolve_reduction)
 
@@ -364,12 +365,6 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     return reduce_loss(loss, reduction)
 
 
-def _pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    """``||x1 - x2 + eps||_p`` over the last dim, as torch.pairwise_distance."""
-    dim = max(x1.dim(), x2.dim()) - 1
-    return ember.linalg.vector_norm(x1 - x2 + eps, ord=p, dim=dim, keepdim=keepdim)
-
-
 def _check_triplet_dims(anchor, positive, negative):
     a, p, n = anchor.dim(), positive.dim(), negative.dim()
     if not (a == p and p == n):
@@ -385,16 +380,15 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
     _check_triplet_dims(anchor, positive, negative)
-    d_pos = _pairwise_distance(anchor, positive, p, eps)
-    d_neg = _pairwise_distance(anchor, negative, p, eps)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
-        d_neg = ember.minimum(d_neg, _pairwise_distance(positive, negative, p, eps))
+        d_neg = ember.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
     return reduce_loss(ember.clamp_min(margin + d_pos - d_neg, 0), reduction)
 
 
 def _default_distance():
-    fn = getattr(ember, 'pairwise_distance', None)
-    return fn if fn is not None else _pairwise_distance
+    return pairwise_distance
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,

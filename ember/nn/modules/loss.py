@@ -1,6 +1,7 @@
 """Loss modules: thin wrappers that keep the options and call ``ember.nn.functional``."""
 from ember.nn import functional as F
 from ember.nn._functional.loss import legacy_reduction
+from ember.nn.modules.distance import PairwiseDistance
 from ember.nn.modules.module import Module
 
 __all__ = ['L1Loss', 'NLLLoss', 'PoissonNLLLoss', 'GaussianNLLLoss', 'KLDivLoss', 'MSELoss', 'BCELoss',
@@ -231,29 +232,6 @@ class TripletMarginLoss(_Loss):
                                      swap=self.swap, reduction=self.reduction)
 
 
-def _pairwise_distance_module():
-    from ember import nn
-    cls = getattr(nn, 'PairwiseDistance', None)
-    return cls() if cls is not None else _PairwiseDistance()
-
-
-class _PairwiseDistance(Module):
-    """Stand-in for ``nn.PairwiseDistance`` (same repr) when the distance modules are not present."""
-
-    def __init__(self, p=2.0, eps=1e-6, keepdim=False):
-        super().__init__()
-        self.norm = p
-        self.eps = eps
-        self.keepdim = keepdim
-
-    def forward(self, x1, x2):
-        from ember.nn._functional.loss_extra import _pairwise_distance
-        return _pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
-
-
-_PairwiseDistance.__name__ = _PairwiseDistance.__qualname__ = 'PairwiseDistance'
-
-
 class TripletMarginWithDistanceLoss(_Loss):
     """The triplet loss with any distance function (default: ``PairwiseDistance()``)."""
 
@@ -262,7 +240,7 @@ class TripletMarginWithDistanceLoss(_Loss):
         if margin <= 0:
             raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} "
                              "instead")
-        self.distance_function = distance_function if distance_function is not None else _pairwise_distance_module()
+        self.distance_function = distance_function if distance_function is not None else PairwiseDistance()
         self.margin = margin
         self.swap = swap
 
