@@ -24,6 +24,8 @@ __all__ = ['normalize', 'cosine_similarity', 'pairwise_distance', 'pdist', 'cdis
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """``input / max(||input||_p, eps)`` along ``dim``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"normalize(): argument 'input' must be Tensor, not {type(input).__name__}")
     denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
     if out is None:
         return input / denom

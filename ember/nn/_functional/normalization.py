@@ -1,9 +1,8 @@
 """Normalisation functions of ``nn.functional`` (fused kernels in ``ember/ops/norm.py``)."""
-from ember._tensor import Tensor
 from ember.ops import norm as _norm
 from ember.ops.norm import group_norm, layer_norm, rms_norm
 
-__all__ = ['batch_norm', 'instance_norm', 'layer_norm', 'group_norm', 'rms_norm', 'local_response_norm', 'normalize']
+__all__ = ['batch_norm', 'instance_norm', 'layer_norm', 'group_norm', 'rms_norm', 'local_response_norm']
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -54,15 +53,3 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
         total = total + padded.narrow(1, j, C)
     div = (total * (alpha / size) + k) ** beta
     return input / div
-
-
-def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
-    """``input / max(||input||_p, eps)`` along ``dim``."""
-    from ember.linalg import vector_norm
-    if not isinstance(input, Tensor):
-        raise TypeError(f"normalize(): argument 'input' must be Tensor, not {type(input).__name__}")
-    denom = vector_norm(input, p, dim, keepdim=True).clamp_min(eps).expand_as(input)
-    if out is not None:
-        from ember.ops.pointwise import div
-        return div(input, denom, out=out)
-    return input / denom
