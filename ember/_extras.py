@@ -43,7 +43,12 @@ class finfo:
         if d.category not in (_dtype.FLOAT, _dtype.COMPLEX):
             raise TypeError(f"torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
                             f"'{d}'")
-        info = np.finfo(d.to_real().np)
+        real = d.to_real()
+        if real is _dtype.bfloat16:
+            import ml_dtypes  # NumPy's finfo does not know ml_dtypes' bfloat16
+            info = ml_dtypes.finfo(real.np)
+        else:
+            info = np.finfo(real.np)
         self.bits = info.bits
         self.eps = float(info.eps)
         self.max = float(info.max)
