@@ -45,19 +45,24 @@ def _run(op, input, params, inplace=False):
 
 # ----------------------------------------------------------------------------- forwarding to ember.ops
 
-def relu(input, inplace=False):
-    """``max(input, 0)`` elementwise."""
-    return _act.relu(input, inplace)
+# the op-table functions already have nn.functional's signatures
+relu = _act.relu
+relu6 = _act.relu6
+leaky_relu = _act.leaky_relu
+gelu = _act.gelu
+silu = _act.silu
+mish = _act.mish
+hardtanh = _act.hardtanh
+softplus = _act.softplus
+tanhshrink = _act.tanhshrink
+softsign = _act.softsign
+threshold = _act.threshold
+
 
 
 def relu_(input):
     """In-place :func:`relu`."""
     return _act.relu(input, True)
-
-
-def relu6(input, inplace=False):
-    """``min(max(input, 0), 6)``."""
-    return _act.relu6(input, inplace)
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -93,34 +98,9 @@ def celu_(input, alpha=1.0):
     return celu(input, alpha, True)
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """``x`` for positive ``x``, ``negative_slope * x`` otherwise."""
-    return _act.leaky_relu(input, negative_slope, inplace)
-
-
 def leaky_relu_(input, negative_slope=0.01):
     """In-place :func:`leaky_relu`."""
     return _act.leaky_relu(input, negative_slope, True)
-
-
-def gelu(input, approximate='none'):
-    """``x * Phi(x)`` (Phi the standard normal CDF); ``approximate='tanh'`` uses the tanh formula."""
-    return _act.gelu(input, approximate)
-
-
-def silu(input, inplace=False):
-    """``x * sigmoid(x)``."""
-    return _act.silu(input, inplace)
-
-
-def mish(input, inplace=False):
-    """``x * tanh(softplus(x))``."""
-    return _act.mish(input, inplace)
-
-
-def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    """``input`` clamped to ``[min_val, max_val]``."""
-    return _act.hardtanh(input, min_val, max_val, inplace)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
@@ -138,26 +118,6 @@ def hardsigmoid(input, inplace=False):
     """``relu6(x + 3) / 6``."""
     _require_float(input, 'hardsigmoid')
     return _act.hardsigmoid(input, inplace)
-
-
-def softplus(input, beta=1.0, threshold=20.0):
-    """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``."""
-    return _act.softplus(input, beta, threshold)
-
-
-def tanhshrink(input):
-    """``x - tanh(x)``."""
-    return _act.tanhshrink(input)
-
-
-def softsign(input):
-    """``x / (1 + |x|)``."""
-    return _act.softsign(input)
-
-
-def threshold(input, threshold, value, inplace=False):
-    """``input`` where it exceeds ``threshold``, else ``value``."""
-    return _act.threshold(input, threshold, value, inplace)
 
 
 def threshold_(input, threshold, value):
