@@ -1,7 +1,7 @@
 """Adadelta: step sizes from running averages of squared gradients and squared updates."""
 from ember.optim import _functional as F
 from ember.optim.optimizer import (Optimizer, _bump_version, _call_closure, _check_lr, _grads_of, _scalar_state,
-                                   _state_tensor, _to_scalar, _xp)
+                                   _to_scalar, _xp, _zeros_state)
 
 __all__ = ['Adadelta']
 
@@ -45,8 +45,8 @@ class Adadelta(Optimizer):
                 state = self.state[p]
                 if not state:
                     state['step'] = _scalar_state(p)
-                    state['square_avg'] = _state_tensor(_xp(p).zeros_like(p._data), p)
-                    state['acc_delta'] = _state_tensor(_xp(p).zeros_like(p._data), p)
+                    state['square_avg'] = _zeros_state(p)
+                    state['acc_delta'] = _zeros_state(p)
                 state['step']._data += 1
                 F.adadelta(_xp(p), F.as_real(p._data), F.as_real(grad), F.as_real(state['square_avg']._data),
                            F.as_real(state['acc_delta']._data), ws=ws, **hyper)

@@ -1,7 +1,7 @@
 """Adam, with AMSGrad, L2 or decoupled weight decay, and maximization."""
 from ember.optim import _functional as F
 from ember.optim.optimizer import (Optimizer, _bump_version, _call_closure, _check_fused, _check_lr, _grads_of,
-                                   _scalar_state, _state_tensor, _to_scalar, _xp)
+                                   _scalar_state, _to_scalar, _xp, _zeros_state)
 
 __all__ = ['Adam']
 
@@ -19,10 +19,6 @@ def _check_eps_and_decay(eps, weight_decay):
         raise ValueError(f"Invalid epsilon value: {eps}")
     if not 0.0 <= weight_decay:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-
-
-def _zeros_state(p):
-    return _state_tensor(_xp(p).zeros_like(p._data), p)
 
 
 class Adam(Optimizer):

@@ -2,7 +2,7 @@
 from ember.optim import _functional as F
 from ember.optim.adam import _check_betas
 from ember.optim.optimizer import (Optimizer, _bump_version, _call_closure, _check_lr, _grads_of, _scalar_state,
-                                   _state_tensor, _to_scalar, _xp)
+                                   _to_scalar, _zeros_state, _xp)
 
 __all__ = ['Adamax']
 
@@ -48,8 +48,8 @@ class Adamax(Optimizer):
                 xp = _xp(p)
                 if not state:
                     state['step'] = _scalar_state(p)
-                    state['exp_avg'] = _state_tensor(xp.zeros_like(p._data), p)
-                    state['exp_inf'] = _state_tensor(xp.zeros_like(p._data), p)
+                    state['exp_avg'] = _zeros_state(p)
+                    state['exp_inf'] = _zeros_state(p)
                 step_t = state['step']._data
                 step_t += 1
                 F.adamax(xp, F.as_real(p._data), F.as_real(grad), F.as_real(state['exp_avg']._data),

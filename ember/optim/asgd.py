@@ -1,7 +1,7 @@
 """ASGD: averaged stochastic gradient descent."""
 from ember.optim import _functional as F
 from ember.optim.optimizer import (Optimizer, _bump_version, _call_closure, _check_lr, _grads_of, _scalar_state,
-                                   _state_tensor, _to_scalar, _xp)
+                                   _to_scalar, _zeros_state, _xp)
 
 __all__ = ['ASGD']
 
@@ -46,7 +46,7 @@ class ASGD(Optimizer):
                     state['step'] = _scalar_state(p)
                     state['eta'] = _scalar_state(p, lr)
                     state['mu'] = _scalar_state(p, 1.0)
-                    state['ax'] = _state_tensor(xp.zeros_like(p._data), p)
+                    state['ax'] = _zeros_state(p)
                 step_t = state['step']._data
                 step_t += 1
                 F.asgd(xp, F.as_real(p._data), F.as_real(grad), F.as_real(state['ax']._data), state['eta']._data,

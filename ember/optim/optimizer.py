@@ -120,6 +120,11 @@ def _state_tensor(array, like):
     return Tensor._make(array, like._device)
 
 
+def _zeros_state(param):
+    """A zero state tensor shaped like ``param`` (momentum buffers, running averages)."""
+    return Tensor._make(_xp(param).zeros_like(param._data), param._device)
+
+
 def _xp(tensor):
     """The array namespace of ``tensor``'s device."""
     return _backend.get(tensor._device).xp

@@ -1,7 +1,7 @@
 """RMSprop, plain or centered, with optional momentum."""
 from ember.optim import _functional as F
 from ember.optim.optimizer import (Optimizer, _bump_version, _call_closure, _check_lr, _grads_of, _scalar_state,
-                                   _state_tensor, _to_scalar, _xp)
+                                   _to_scalar, _zeros_state, _xp)
 
 __all__ = ['RMSprop']
 
@@ -52,11 +52,11 @@ class RMSprop(Optimizer):
                 xp = _xp(p)
                 if not state:
                     state['step'] = _scalar_state(p)
-                    state['square_avg'] = _state_tensor(xp.zeros_like(p._data), p)
+                    state['square_avg'] = _zeros_state(p)
                     if momentum > 0:
-                        state['momentum_buffer'] = _state_tensor(xp.zeros_like(p._data), p)
+                        state['momentum_buffer'] = _zeros_state(p)
                     if centered:
-                        state['grad_avg'] = _state_tensor(xp.zeros_like(p._data), p)
+                        state['grad_avg'] = _zeros_state(p)
                 state['step']._data += 1
                 grad_avg = state['grad_avg']._data if centered else None
                 buf = state['momentum_buffer']._data if momentum > 0 else None
