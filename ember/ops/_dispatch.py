@@ -63,7 +63,7 @@ class OpNode(Node):
                 t._data if isinstance(t, Tensor) else t for t in self.saved)
         if op.save_output:
             if self.out_version.v != self.out_versions:
-                i = getattr(op, 'watched_output', 0)
+                i = op.watched_output
                 arr = self.out_arrays[i]
                 where = f", which is output {i} of {_short(self.name())},"
                 raise _modified_error(None, self.out_versions, arr.shape, _dtype.from_numpy_dtype(arr.dtype),
@@ -439,7 +439,7 @@ def _record(op, args, params, outs, xp, device):
     if op.save_output:
         node.out_arrays = tuple([o._data for o in outs])
         # the output whose in-place edits invalidate the rule (an op whose rule never reads output 0 names another)
-        watched = outs[getattr(op, 'watched_output', 0)]
+        watched = outs[op.watched_output]
         node.out_version = watched._vc
         node.out_versions = watched._vc.v
     nondiff = op.nondiff_outputs

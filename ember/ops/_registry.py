@@ -91,7 +91,7 @@ class OpDef:
     __slots__ = ('name', 'forward', 'backward', 'promote', 'promote_skip', 'save_inputs', 'save_output',
                  'view', 'multi_output', 'once_differentiable', 'grad_name', 'public', 'samples',
                  'error_samples', 'dtypes', 'gradcheck', 'gradgradcheck', 'atol', 'rtol', 'torch_public',
-                 'nondiff_outputs', 'saved_for', '__dict__')
+                 'nondiff_outputs', 'saved_for', 'watched_output', '__dict__')
 
     def __init__(self, name, forward=None, *, promote=None, promote_skip=0, save=None, view=False,
                  multi_output=False, once_differentiable=False, grad_name=None, public=None,
@@ -120,6 +120,8 @@ class OpDef:
         self.nondiff_outputs = nondiff_outputs
         # {input index: indices of the inputs whose gradients read it}; None keeps every input
         self.saved_for = None
+        # the output whose in-place edit invalidates a rule that saves outputs (0 unless the rule reads another)
+        self.watched_output = 0
 
     def derivative(self, rule):
         """Decorator: sets the derivative rule ``rule(F, ctx, grad)``."""
