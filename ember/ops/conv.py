@@ -335,8 +335,10 @@ def _bias_grad(F, grad):
 
 
 @defop('convolution', save='inputs', grad_name='ConvolutionBackward0')
-def _convolution(xp, x, w, b, stride, padding, dilation, groups, out=None):
-    return _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out, keep_cols=_grad_state['enabled'])
+def _convolution(xp, x, w, b, stride, padding, dilation, groups, out=None, keep_cols=False):
+    # keep_cols: the public function sets it when this call is recorded and the weight gradient will want
+    # the im2col matrix again (rules calling F.convolution leave it off)
+    return _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out, keep_cols=keep_cols)
 
 
 @_convolution.derivative
@@ -530,8 +532,10 @@ def _conv_nd(input, weight, bias, stride, padding, dilation, groups, n):
         raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
                            f"Kernel size: ({' x '.join(map(str, eff))}). Kernel size can't be greater than actual "
                            "input size")
-    y = apply(_convolution, (x, weight, bias),
-              {'stride': stride, 'padding': padding, 'dilation': dilation, 'groups': groups})
+    params = {'stride': stride, 'padding': padding, 'dilation': dilation, 'groups': groups}
+    if _grad_state['enabled'] and weight._requires_grad:
+        params['keep_cols'] = True
+    y = apply(_convolution, (x, weight, bias), params)
     return y.squeeze(0) if unbatched else y
 
 

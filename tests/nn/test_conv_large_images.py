@@ -49,3 +49,18 @@ def test_large_map_conv_gradcheck_float64():
     w = ember.tensor(rng.standard_normal((1, 1, 3, 3)), requires_grad=True)
     f = lambda a, b: ember.nn.functional.conv2d(a, b, padding=1)[..., :3, :3]
     assert ember.autograd.gradcheck(f, (x, w))
+
+
+def test_kept_im2col_columns_are_used_once_and_not_kept_without_weight_grad():
+    from ember.ops import conv
+    rng = np.random.default_rng(3)
+    x = ember.tensor(rng.standard_normal((2, 4, 24, 24)).astype(np.float32))
+    layer = ember.nn.Conv2d(4, 6, 3, padding=1)
+    layer(x).sum().backward()
+    assert not conv._COLS, 'the weight gradient takes the kept matrix'
+    layer.requires_grad_(False)
+    layer(x).sum()                      # recorded nowhere: nothing needs the matrix
+    assert not conv._COLS
+    with ember.no_grad():
+        layer(x)
+    assert not conv._COLS
